@@ -1,0 +1,16 @@
+# Generates a C++ source holding the catalog YAML files as raw string literals.
+# Invoked at build time: cmake -DOUT=<file> -DDATA=<dir> -P embed.cmake
+set(parts "")
+foreach(pair "kFamilies:families.yaml" "kAccelerators:accelerators.yaml" "kNetworks:networks.yaml" "kModels:models.yaml")
+  string(REPLACE ":" ";" kv "${pair}")
+  list(GET kv 0 sym)
+  list(GET kv 1 file)
+  file(READ "${DATA}/${file}" content)
+  string(FIND "${content}" ")danlu_yaml\"" bad)
+  if(NOT bad EQUAL -1)
+    message(FATAL_ERROR "${file} contains the raw-string delimiter")
+  endif()
+  string(APPEND parts "const char* const ${sym} = R\"danlu_yaml(${content})danlu_yaml\";\n")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from data/*.yaml by cmake/embed.cmake. Do not edit.\n#include \"io/embedded.h\"\nnamespace danlu::embedded {\n${parts}}  // namespace danlu::embedded\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)

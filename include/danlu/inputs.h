@@ -1,0 +1,56 @@
+// danlu/inputs.h — reading user inputs into value types: models (preset id, Hugging Face
+// config.json, or a YAML file with the published-run schema's model fields) and files of
+// published runs (shared/validation/SCHEMA.md). All failures throw InputError with file:line.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danlu/catalog.h"
+#include "danlu/layout.h"
+#include "danlu/model.h"
+
+namespace danlu {
+
+// Whole file as text; throws InputError if it cannot be read or is over 64 MiB.
+std::string read_text_file(const std::string& path);
+
+// The model behind `spec`: a preset id, a path ending in .json (Hugging Face config.json)
+// or .yaml/.yml (SCHEMA model fields, or {preset: id}). `max_seq_len` receives the model's
+// context length when known (else 0).
+Model load_model(const std::string& spec, const Catalog& cat, int* max_seq_len);
+
+// Parsers behind load_model, exposed for tests and fuzzing.
+Model model_from_hf_json(const std::string& text, const std::string& origin, int* max_seq_len);
+Model model_from_yaml_text(const std::string& text, const std::string& origin, const Catalog& cat,
+                           int* max_seq_len);
+
+// Check a model's shape; throws InputError naming `where` on nonsense sizes.
+void check_model(const Model& m, const std::string& where);
+
+struct TrainingRun {
+  std::string id, source, where;      // where = "file:line" of the run
+  Model model;
+  std::string accelerator;
+  std::string network;                // "" = accelerator's typical NIC
+  int gpus = 0;
+  int gpus_per_node = 0;              // 0 = accelerator's scale-up domain
+  int nics_per_node = 0;
+  int seq_len = 0;
+  std::optional<long> global_batch;
+  std::optional<Precision> precision;
+  PartialLayout layout;
+  double measured_step_s = 0;         // from step_time_s or tokens_per_s_per_gpu
+  std::string metric;                 // which measured field was used
+  double measured_value = 0;
+  double measured_peak_memory_gib = 0;  // 0 = not given
+};
+
+// Parse a runs file (YAML list). Runs of other kinds are skipped; training runs are checked.
+std::vector<TrainingRun> parse_training_runs(const std::string& text, const std::string& origin,
+                                             const Catalog& cat);
+
+Recompute parse_recompute(const std::string& s, const std::string& where);
+
+}  // namespace danlu

@@ -1,0 +1,66 @@
+// danlu/layout.h — how a training job is split across accelerators, in Megatron-LM's terms,
+// and what one optimizer step processes.
+//
+// Rank order follows Megatron-LM's default (tp innermost, then cp, ep-within-dp, dp, pp
+// outermost), so a group's members sit `stride` ranks apart; that decides which groups fit
+// in one scale-up domain. Pipeline stage split: Megatron's uneven split
+// (decoder_first/last_pipeline_num_layers); by default layers are spread as evenly as
+// possible over pp*vpp chunks, with the embedding and the output layer counted as one layer
+// each where that makes the split even (Megatron's account_for_embedding/loss_in_pipeline_split).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "danlu/hardware.h"
+
+namespace danlu {
+
+enum class Recompute : std::uint8_t { none, selective, full };
+
+struct Layout {
+  int tp = 1;
+  int pp = 1;
+  int dp = 1;
+  int cp = 1;
+  int ep = 1;
+  int vpp = 1;                 // virtual (interleaved) pipeline chunks per rank
+  int micro_batch = 1;         // sequences per micro-batch per data-parallel rank
+  bool sequence_parallel = false;
+  Recompute recompute = Recompute::none;
+  int zero = 0;                // 0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP)
+  int first_stage_layers = 0;  // 0 = default split
+  int last_stage_layers = 0;
+};
+
+// A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
+struct PartialLayout {
+  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers;
+  std::optional<bool> sequence_parallel;
+  std::optional<Recompute> recompute;
+};
+
+struct Workload {
+  int seq_len = 2048;
+  long global_batch = 1;       // sequences per optimizer step
+  Precision precision = Precision::bf16;
+};
+
+// Micro-batches per optimizer step for one pipeline (gradient-accumulation steps).
+inline long micro_batches(const Layout& l, const Workload& w) {
+  return w.global_batch / (static_cast<long>(l.dp) * l.micro_batch);
+}
+
+// Transformer layers held by each pipeline rank (all its virtual chunks together).
+// first = rank 0, last = rank pp-1, middle = the largest of the others (equal to first when
+// pp == 1). Returns false if the split is impossible (a chunk with no layer where the
+// framework would refuse, or explicit first/last counts that do not fit).
+struct StageSplit {
+  int first = 0;
+  int middle = 0;
+  int last = 0;
+  int min_chunk = 0;  // smallest chunk (layers) anywhere
+};
+bool split_stages(int layers, const Layout& l, StageSplit* out);
+
+}  // namespace danlu

@@ -1,0 +1,39 @@
+// danlu/report.h — turning Results into what people and programs read: aligned tables with
+// units in every column header, and JSON. Units: seconds (_s), GiB = 2^30 bytes (_gib),
+// rates in SI (GB/s = 1e9 B/s), TFLOP/s = 1e12 FLOP/s.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "danlu/hardware.h"
+#include "danlu/layout.h"
+#include "danlu/model.h"
+#include "danlu/result.h"
+#include "danlu/validate.h"
+
+namespace danlu {
+
+// Columns padded to their widest cell; cells that look numeric are right-aligned.
+std::string render_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+
+struct TrainContext {
+  std::string model_name, accelerator_name, network_name;
+  Model model;
+  Cluster cluster;
+  Layout layout;
+  Workload workload;
+  unsigned defaulted = 0;
+};
+
+std::string train_text(const TrainContext& ctx, const Result& r);
+nlohmann::json train_json(const TrainContext& ctx, const Result& r);
+
+std::string validate_text(const std::vector<RunOutcome>& outcomes, const ValidationSummary& s);
+nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const ValidationSummary& s);
+
+// Names of the defaulted-field flags set in `flags`, comma-separated.
+std::string defaulted_names(unsigned flags);
+
+}  // namespace danlu

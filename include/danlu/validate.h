@@ -1,0 +1,50 @@
+// danlu/validate.h — predicted vs measured on published runs.
+//
+// For each training run: complete its layout with the documented defaults (resolve_layout),
+// estimate, and compare in the run's own metric (step_time_s, else tokens_per_s_per_gpu):
+// error_pct = 100 * (predicted - measured) / measured. Runs danlu cannot model yet are kept,
+// unscored, with a reason — never dropped.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danlu/catalog.h"
+#include "danlu/estimate.h"
+#include "danlu/inputs.h"
+
+namespace danlu {
+
+// The cluster a job runs on. gpus_per_node 0 = the accelerator's scale-up domain (capped at
+// gpus); network "" = the accelerator's typical NIC; nics_per_node 0 = one per accelerator.
+Cluster make_cluster(const Catalog& cat, const std::string& accelerator, int gpus, int gpus_per_node,
+                     const std::string& network, int nics_per_node);
+
+struct RunOutcome {
+  std::string id, metric, where;
+  double measured = 0;
+  double predicted = 0;
+  std::optional<double> error_pct;   // empty = unscored
+  std::string reason;                // why unscored
+  Layout layout;
+  Workload workload;
+  unsigned defaulted = 0;
+  Result result;
+};
+
+struct ValidationSummary {
+  int count = 0;        // all training runs in the file, scored or not
+  int unscored = 0;
+  double median_abs_error_pct = 0;
+  double p90_abs_error_pct = 0;
+  double max_abs_error_pct = 0;
+};
+
+std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, const Catalog& cat);
+ValidationSummary summarize(const std::vector<RunOutcome>& outcomes);
+
+// Percentile (0..100) with linear interpolation between order statistics; values is sorted in place.
+double percentile(std::vector<double>& values, double pct);
+
+}  // namespace danlu

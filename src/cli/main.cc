@@ -1,0 +1,272 @@
+// danlu — the command line: train, validate, catalog. A thin front end: parse flags into
+// value types, call the estimator, print a report. Bad input: one line on stderr, exit 2.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fmt/format.h>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "danlu/catalog.h"
+#include "danlu/estimate.h"
+#include "danlu/inputs.h"
+#include "danlu/report.h"
+#include "danlu/validate.h"
+#include "io/yaml_util.h"
+
+namespace danlu {
+namespace {
+
+// A numeric flag kept as text until we can say exactly what is wrong with it.
+std::optional<long> int_flag(const std::string& name, const std::string& text, long lo, long hi) {
+  if (text.empty()) return std::nullopt;
+  double v = 0;
+  if (!io::parse_number(text, &v)) {
+    throw InputError(fmt::format("--{}: '{}' is not a number; allowed: a whole number in [{}, {}]", name,
+                                 text.substr(0, 40), lo, hi));
+  }
+  if (v != std::floor(v)) {
+    throw InputError(fmt::format("--{}: {} is not a whole number; allowed: [{}, {}]", name, text.substr(0, 40), lo, hi));
+  }
+  if (v < static_cast<double>(lo) || v > static_cast<double>(hi)) {
+    throw InputError(fmt::format("--{}: {} is out of range; allowed: [{}, {}]", name, text.substr(0, 40), lo, hi));
+  }
+  return static_cast<long>(v);
+}
+
+std::optional<int> int_opt(const std::string& name, const std::string& text, long lo, long hi) {
+  const auto v = int_flag(name, text, lo, hi);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+struct TrainFlags {
+  std::string model = "llama3-70b", accelerator = "h100-sxm", network;
+  std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
+  std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
+  std::string recompute, precision, sequence_parallel;
+  bool json = false;
+};
+
+std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, const Workload& w, LayoutIssue issue) {
+  const std::string lay = fmt::format("tp={} pp={} dp={} cp={} vpp={} micro_batch={}", l.tp, l.pp, l.dp, l.cp, l.vpp,
+                                      l.micro_batch);
+  switch (issue) {
+    case LayoutIssue::kProductMismatch:
+      return fmt::format("layout {}: tp*pp*dp*cp = {} but --gpus is {}; the product must equal the GPU count", lay,
+                         static_cast<long long>(l.tp) * l.pp * l.dp * l.cp, c.gpus);
+    case LayoutIssue::kHeadsNotDivisible:
+      return fmt::format("layout {}: the model's {} attention heads are not divisible by tp={}; allowed tp divides {}",
+                         lay, m.heads, l.tp, m.heads);
+    case LayoutIssue::kTooManyStages:
+      return fmt::format("layout {}: {} layers cannot fill pp*vpp = {} pipeline chunks; allowed pp*vpp <= layers", lay,
+                         m.layers, l.pp * l.vpp);
+    case LayoutIssue::kBatchNotDivisible:
+      return fmt::format("layout {}: global batch {} is not divisible by micro_batch*dp = {}", lay, w.global_batch,
+                         static_cast<long>(l.micro_batch) * l.dp);
+    default:
+      return fmt::format("layout {}: {}", lay, layout_issue_text(issue));
+  }
+}
+
+int run_train(const TrainFlags& f) {
+  const Catalog& cat = builtin_catalog();
+  int max_seq = 0;
+  const Model model = load_model(f.model, cat, &max_seq);
+  const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 10'000'000));
+  const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
+  const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
+  const Cluster c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
+
+  Workload w;
+  unsigned extra = 0;
+  if (auto s = int_opt("seq-len", f.seq_len, 1, 100'000'000)) {
+    w.seq_len = *s;
+  } else {
+    w.seq_len = max_seq > 0 ? std::min(max_seq, 8192) : 4096;
+    extra |= kDefSeqLen;
+  }
+  if (!f.precision.empty()) {
+    w.precision = parse_precision(f.precision, "--precision");
+  } else {
+    w.precision = Precision::bf16;
+    extra |= kDefPrecision;
+  }
+  const auto gb = int_flag("global-batch", f.global_batch, 1, 1'000'000'000);
+  if (gb) w.global_batch = *gb;
+  else extra |= kDefGlobalBatch;
+
+  PartialLayout p;
+  p.tp = int_opt("tp", f.tp, 1, 1'000'000);
+  p.pp = int_opt("pp", f.pp, 1, 1'000'000);
+  p.dp = int_opt("dp", f.dp, 1, 10'000'000);
+  p.cp = int_opt("cp", f.cp, 1, 1'000'000);
+  p.ep = int_opt("ep", f.ep, 1, 1'000'000);
+  p.vpp = int_opt("vpp", f.vpp, 1, 1'000);
+  p.micro_batch = int_opt("micro-batch", f.micro_batch, 1, 1'000'000);
+  p.zero = int_opt("zero", f.zero, 0, 3);
+  p.first_stage_layers = int_opt("first-stage-layers", f.first_stage_layers, 1, 100'000);
+  p.last_stage_layers = int_opt("last-stage-layers", f.last_stage_layers, 1, 100'000);
+  if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
+  if (!f.sequence_parallel.empty()) {
+    if (f.sequence_parallel == "true" || f.sequence_parallel == "on") p.sequence_parallel = true;
+    else if (f.sequence_parallel == "false" || f.sequence_parallel == "off") p.sequence_parallel = false;
+    else throw InputError(fmt::format("--sequence-parallel: '{}' is not one of true, false, on, off", f.sequence_parallel.substr(0, 40)));
+  }
+
+  unsigned flags = 0;
+  const Layout l = resolve_layout(model, c, p, &w, gb.has_value(), &flags);
+  flags |= extra;
+  if (gb.has_value()) flags &= ~static_cast<unsigned>(kDefGlobalBatch);
+  const LayoutIssue issue = check_layout(model, c, l, w);
+  if (issue != LayoutIssue::kOk) throw InputError(layout_problem(model, c, l, w, issue));
+
+  const Result r = estimate_step(model, c, l, w);
+  TrainContext ctx;
+  const ModelEntry* preset = cat.find_model(f.model);
+  ctx.model_name = preset ? preset->id : f.model;
+  ctx.accelerator_name = cat.accelerator(f.accelerator).acc.id;
+  ctx.network_name = f.network;
+  ctx.model = model;
+  ctx.cluster = c;
+  ctx.layout = l;
+  ctx.workload = w;
+  ctx.defaulted = flags;
+  const std::string out = f.json ? train_json(ctx, r).dump(2) + "\n" : train_text(ctx, r);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int run_validate(const std::string& path, bool json) {
+  const Catalog& cat = builtin_catalog();
+  const std::vector<TrainingRun> runs = parse_training_runs(read_text_file(path), path, cat);
+  const std::vector<RunOutcome> outcomes = validate_runs(runs, cat);
+  const ValidationSummary s = summarize(outcomes);
+  const std::string out = json ? validate_json(outcomes, s).dump(2) + "\n" : validate_text(outcomes, s);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+std::string fmt_value(double v) { return fmt::format("{:.6g}", v); }
+
+int run_catalog(const std::string& what, bool json) {
+  const Catalog& cat = builtin_catalog();
+  nlohmann::json j = nlohmann::json::array();
+  std::string out;
+  if (what == "accelerators") {
+    for (const auto& e : cat.accelerators) {
+      nlohmann::json figs = nlohmann::json::array();
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& fg : e.figures) {
+        figs.push_back({{"field", fg.field}, {"value", fg.value}, {"source", fg.source}, {"uncertain", fg.uncertain}});
+        rows.push_back({fg.field, fmt_value(fg.value), fg.uncertain ? "yes" : "", fg.source});
+      }
+      j.push_back({{"id", e.acc.id}, {"name", e.name}, {"vendor", e.vendor}, {"family", e.family}, {"figures", figs}});
+      out += fmt::format("{} — {} ({}, family {})\n", e.acc.id, e.name, e.vendor, e.family);
+      out += render_table({"field", "value", "uncertain", "source"}, rows) + "\n";
+    }
+  } else if (what == "networks") {
+    for (const auto& e : cat.networks) {
+      nlohmann::json figs = nlohmann::json::array();
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& fg : e.figures) {
+        figs.push_back({{"field", fg.field}, {"value", fg.value}, {"source", fg.source}, {"uncertain", fg.uncertain}});
+        rows.push_back({fg.field, fmt_value(fg.value), fg.uncertain ? "yes" : "", fg.source});
+      }
+      j.push_back({{"id", e.net.id}, {"name", e.name}, {"figures", figs}});
+      out += fmt::format("{} — {}\n", e.net.id, e.name);
+      out += render_table({"field", "value", "uncertain", "source"}, rows) + "\n";
+    }
+  } else if (what == "models") {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& e : cat.models) {
+      const ParamCount pc = count_params(e.model);
+      j.push_back({{"id", e.id}, {"name", e.name}, {"params", pc.total}, {"active_params", pc.active},
+                   {"layers", e.model.layers}, {"hidden", e.model.hidden}, {"source", e.source}});
+      rows.push_back({e.id, fmt::format("{:.2f}", pc.total / 1e9), fmt::format("{:.2f}", pc.active / 1e9),
+                      std::to_string(e.model.layers), std::to_string(e.model.hidden), std::to_string(e.model.heads),
+                      std::to_string(e.model.kv_heads), e.source});
+    }
+    out = render_table({"id", "params_b", "active_b", "layers", "hidden", "heads", "kv_heads", "source"}, rows);
+  } else {
+    throw InputError(fmt::format("catalog: unknown list '{}'; allowed: accelerators, networks, models{}",
+                                 what.substr(0, 40), did_you_mean(what, {"accelerators", "networks", "models"})));
+  }
+  if (json) out = j.dump(2) + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace
+}  // namespace danlu
+
+int main(int argc, char** argv) {
+  using namespace danlu;
+  CLI::App app{"danlu (丹炉): plan and predict LLM training before lighting the furnace"};
+  app.require_subcommand(1);
+  TrainFlags tf;
+  CLI::App* train = app.add_subcommand("train", "estimate one training step: time, MFU, breakdown, memory");
+  train->add_option("--model", tf.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
+  train->add_option("--accelerator", tf.accelerator, "accelerator id (danlu catalog accelerators)")->capture_default_str();
+  train->add_option("--gpus", tf.gpus, "number of accelerators")->capture_default_str();
+  train->add_option("--gpus-per-node", tf.gpus_per_node, "accelerators per scale-up domain (default: the accelerator's)");
+  train->add_option("--network", tf.network, "scale-out network id (danlu catalog networks)");
+  train->add_option("--nics-per-node", tf.nics_per_node, "scale-out NICs per node (default: one per GPU)");
+  train->add_option("--seq-len", tf.seq_len, "sequence length in tokens");
+  train->add_option("--global-batch", tf.global_batch, "sequences per optimizer step");
+  train->add_option("--micro-batch", tf.micro_batch, "sequences per micro-batch");
+  train->add_option("--tp", tf.tp, "tensor parallel");
+  train->add_option("--pp", tf.pp, "pipeline parallel stages");
+  train->add_option("--dp", tf.dp, "data parallel replicas");
+  train->add_option("--cp", tf.cp, "context parallel");
+  train->add_option("--ep", tf.ep, "expert parallel");
+  train->add_option("--vpp", tf.vpp, "virtual pipeline chunks per rank (interleaved 1F1B)");
+  train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
+  train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
+  train->add_option("--sequence-parallel", tf.sequence_parallel, "true|false (default: on when tp > 1)")->expected(0, 1)->default_str("true");
+  train->add_option("--recompute", tf.recompute, "none|selective|full");
+  train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
+  train->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
+  train->add_flag("--json", tf.json, "print JSON instead of tables");
+
+  std::string runs_path;
+  bool vjson = false;
+  CLI::App* validate = app.add_subcommand("validate", "compare predictions with published, measured runs");
+  validate->add_option("--runs", runs_path, "runs file in the SCHEMA.md format")->required();
+  validate->add_flag("--json", vjson, "print the JSON contract");
+
+  std::string what;
+  bool cjson = false;
+  CLI::App* catalog = app.add_subcommand("catalog", "list the built-in catalogs with each figure's source");
+  catalog->add_option("what", what, "accelerators|networks|models")->required();
+  catalog->add_flag("--json", cjson, "print JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    for (char& ch : msg) {
+      if (ch == '\n') ch = ' ';
+    }
+    std::fprintf(stderr, "danlu: error: %s (see danlu --help)\n", msg.c_str());
+    return 2;
+  }
+  try {
+    if (tf.sequence_parallel.empty() && train->count("--sequence-parallel") > 0) tf.sequence_parallel = "true";
+    if (*train) return run_train(tf);
+    if (*validate) return run_validate(runs_path, vjson);
+    if (*catalog) return run_catalog(what, cjson);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "danlu: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "danlu: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,123 @@
+// Default layout completion (danlu/estimate.h resolve_layout).
+#include <cmath>
+
+#include "danlu/estimate.h"
+
+namespace danlu {
+namespace {
+
+long default_global_batch(const Layout& l, int seq_len) {
+  const long unit = static_cast<long>(l.dp) * l.micro_batch;
+  const double want = 4194304.0 / seq_len;  // 2^22 tokens per step
+  long k = static_cast<long>(std::llround(want / static_cast<double>(unit)));
+  if (k < 1) k = 1;
+  return k * unit;
+}
+
+}  // namespace
+
+Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
+                      bool global_batch_set, unsigned* flags) {
+  unsigned f = 0;
+  Layout l;
+  auto take = [&](const std::optional<int>& v, int fallback, unsigned bit) {
+    if (v) return *v;
+    f |= bit;
+    return fallback;
+  };
+  l.cp = take(p.cp, 1, kDefCp);
+  l.ep = take(p.ep, 1, kDefEp);
+  l.vpp = take(p.vpp, 1, kDefVpp);
+  l.micro_batch = take(p.micro_batch, 1, kDefMicroBatch);
+  l.zero = take(p.zero, 1, kDefZero);
+  l.first_stage_layers = p.first_stage_layers.value_or(0);
+  l.last_stage_layers = p.last_stage_layers.value_or(0);
+  const int cp = l.cp > 0 ? l.cp : 1;
+
+  if (p.tp) {
+    l.tp = *p.tp;
+  } else {
+    f |= kDefTp;
+    const int cap = c.gpus_per_node < 8 ? c.gpus_per_node : 8;
+    l.tp = 1;
+    for (int t = cap; t >= 1; --t) {
+      if (m.heads % t == 0 && c.gpus % (t * cp) == 0) {
+        l.tp = t;
+        break;
+      }
+    }
+  }
+  if (p.sequence_parallel) {
+    l.sequence_parallel = *p.sequence_parallel;
+  } else {
+    f |= kDefSp;
+    l.sequence_parallel = l.tp > 1;
+  }
+  const int tp = l.tp > 0 ? l.tp : 1;
+  const long rest = c.gpus / (static_cast<long>(tp) * cp);
+
+  auto finish = [&](Layout x) {
+    if (!global_batch_set) w->global_batch = default_global_batch(x, w->seq_len);
+    return x;
+  };
+
+  // Candidate recompute modes: the given one, or none -> selective -> full.
+  Recompute modes[3] = {Recompute::none, Recompute::selective, Recompute::full};
+  int n_modes = 3;
+  if (p.recompute) {
+    modes[0] = *p.recompute;
+    n_modes = 1;
+  } else {
+    f |= kDefRecompute;
+  }
+
+  if (p.pp || p.dp) {
+    if (p.pp) l.pp = *p.pp; else f |= kDefPp;
+    if (p.dp) l.dp = *p.dp; else f |= kDefDp;
+    if (!p.pp) l.pp = static_cast<int>(rest / (l.dp > 0 ? l.dp : 1));
+    if (!p.dp) l.dp = static_cast<int>(rest / (l.pp > 0 ? l.pp : 1));
+    l.recompute = modes[0];
+    Layout x = finish(l);
+    for (int i = 0; i < n_modes; ++i) {
+      x.recompute = modes[i];
+      if (check_layout(m, c, x, *w) != LayoutIssue::kOk) break;
+      if (!estimate_step(m, c, x, *w).oom) break;
+    }
+    *flags = f;
+    return x;
+  }
+
+  f |= kDefPp | kDefDp;
+  Layout best = l;
+  best.pp = 1;
+  best.dp = static_cast<int>(rest);
+  best.recompute = modes[0];
+  double best_mem = 1e300;
+  bool found = false;
+  for (int i = 0; i < n_modes && !found; ++i) {
+    for (long pp = 1; pp <= rest && pp <= m.layers; ++pp) {
+      if (rest % pp != 0) continue;
+      Layout x = l;
+      x.pp = static_cast<int>(pp);
+      x.dp = static_cast<int>(rest / pp);
+      x.recompute = modes[i];
+      Workload wx = *w;
+      if (!global_batch_set) wx.global_batch = default_global_batch(x, w->seq_len);
+      if (check_layout(m, c, x, wx) != LayoutIssue::kOk) continue;
+      const Result r = estimate_step(m, c, x, wx);
+      if (!r.oom) {
+        best = x;
+        found = true;
+        break;
+      }
+      if (r.peak_memory_gib < best_mem) {
+        best_mem = r.peak_memory_gib;
+        best = x;
+      }
+    }
+  }
+  *flags = f;
+  return finish(best);
+}
+
+}  // namespace danlu

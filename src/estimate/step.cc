@@ -1,0 +1,454 @@
+// The training-step estimator (danlu/estimate.h). Pure arithmetic on value types.
+#include <algorithm>
+#include <cmath>
+
+#include "danlu/estimate.h"
+#include "estimate/collective.h"
+#include "estimate/kernels.h"
+
+namespace danlu {
+namespace {
+
+using detail::all_gather_s;
+using detail::all_reduce_s;
+using detail::gemm_s;
+using detail::Group;
+using detail::Link;
+using detail::mem_s;
+using detail::place_group;
+using detail::Rates;
+using detail::reduce_scatter_s;
+
+constexpr double kGiB = 1073741824.0;
+constexpr double kActBytes = 2.0;      // activations are 16-bit in every supported recipe
+constexpr double kGradBytes = 4.0;     // gradients reduced and accumulated in fp32 (Megatron main_grad, FSDP reduce_dtype)
+constexpr double kMasterBytes = 4.0;   // fp32 master weights
+constexpr double kAdamBytes = 8.0;     // fp32 first and second moments
+constexpr double kWeightBytes = 2.0;   // 16-bit working weights
+// Adam step per parameter: read grad, master, m, v (16 B), write master, m, v (12 B) and the
+// 16-bit weight (2 B), plus grad-norm read (4 B) and zeroing the grad buffer (4 B).
+constexpr double kAdamStepBytes = 38.0;
+
+// Per-layer, per-micro-batch costs on one accelerator.
+struct LayerCost {
+  double gemm_f = 0, gemm_b = 0;     // forward / backward GEMM time
+  double attn_f = 0, attn_b = 0;     // flash attention
+  double mem_f = 0, mem_b = 0;       // memory-bound kernels
+  double tp_f = 0, tp_b = 0;         // exposed TP/SP communication
+  double cp_f = 0, cp_b = 0;         // exposed context-parallel ring exchange
+  double flops_f = 0;                // forward GEMM FLOPs (for HFU)
+  double attn_flops_f = 0;           // forward attention FLOPs executed (causal half)
+};
+
+struct Setup {
+  Rates r;
+  Link up, out;
+  Group tp_grp, cp_grp, dp_grp;
+  bool tp_on_scale_out = false;
+  bool dp_on_scale_out = false;
+  bool pp_on_scale_out = false;
+  double tokens = 0;                 // tokens per micro-batch per rank (b*s/cp)
+  double tp_overlap = 0;
+};
+
+Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
+  const Efficiency& e = c.acc.eff;
+  Setup s;
+  const int p = static_cast<int>(w.precision);
+  s.r.flops = c.acc.peak_tflops[p] * 1e12;
+  s.r.gemm_eff = e.gemm[p] > 0 ? e.gemm[p] : e.gemm[static_cast<int>(Precision::bf16)];
+  s.r.attn_flops = c.acc.peak_tflops[static_cast<int>(Precision::bf16)] * 1e12;
+  s.r.attn_fwd = e.attn_fwd;
+  s.r.attn_bwd = e.attn_bwd;
+  s.r.hbm = c.acc.hbm_gbs * 1e9 * e.hbm;
+  s.r.in_bytes = (w.precision == Precision::fp8 || w.precision == Precision::mxfp8) ? 1.0
+                 : w.precision == Precision::nvfp4                                ? 0.5625
+                 : w.precision == Precision::fp32                                 ? 4.0
+                                                                                  : 2.0;
+  s.r.kernel_s = e.kernel_us * 1e-6;
+  s.r.units = c.acc.compute_units > 0 ? c.acc.compute_units : 1;
+  s.r.tile_m = e.tile_m;
+  s.r.tile_n = e.tile_n;
+  s.up.bytes_per_s = c.acc.scale_up_gbs * 1e9 * e.scale_up;
+  s.up.latency_s = e.scale_up_latency_us * 1e-6;
+  s.out.bytes_per_s = c.nic_gbps_per_gpu / 8.0 * 1e9 * e.scale_out;
+  s.out.latency_s = c.net.latency_us * 1e-6;
+  const int d = c.gpus_per_node;
+  s.tp_grp = place_group(l.tp, 1, d);
+  s.cp_grp = place_group(l.cp, l.tp, d);
+  s.dp_grp = place_group(l.dp * l.cp, l.tp, d);
+  s.tp_on_scale_out = l.tp > d;
+  s.dp_on_scale_out = s.dp_grp.n > s.dp_grp.g;
+  s.pp_on_scale_out = static_cast<long>(l.tp) * l.cp * l.dp >= d;
+  s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
+  s.tp_overlap = e.tp_overlap;
+  return s;
+}
+
+LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const Setup& s) {
+  LayerCost c;
+  const Rates& r = s.r;
+  const double T = s.tokens;
+  const double h = m.hidden;
+  const double tp = l.tp;
+  const AttnShape a = attention_shape(m);
+  const double hd = m.dim_head();
+  const double q_heads = m.heads / tp;
+  const double kv_heads = std::ceil(static_cast<double>(m.kv_heads) / tp);  // replicated when kv < tp
+  const double q_out = q_heads * a.qk_dim;
+  const double kv_out = 2.0 * kv_heads * hd;
+  const double o_in = q_heads * a.v_dim;
+  const double f = m.ffn / tp;
+  const double up_cols = (m.gated_mlp ? 2.0 : 1.0) * f;
+
+  // GEMMs. Forward: QKV, output projection, MLP up (+gate), MLP down. Backward: the data
+  // gradient and the weight gradient of each, same FLOPs as the forward GEMM each.
+  c.gemm_f = gemm_s(r, T, q_out + kv_out, h) + gemm_s(r, T, h, o_in) + gemm_s(r, T, up_cols, h) +
+             gemm_s(r, T, h, f);
+  c.gemm_b = gemm_s(r, T, h, q_out + kv_out) + gemm_s(r, h, q_out + kv_out, T) +  // QKV dgrad, wgrad
+             gemm_s(r, T, o_in, h) + gemm_s(r, o_in, h, T) +                     // out proj
+             gemm_s(r, T, h, up_cols) + gemm_s(r, h, up_cols, T) +               // up/gate
+             gemm_s(r, T, f, h) + gemm_s(r, f, h, T);                            // down
+  c.flops_f = 2.0 * T * (h * (q_out + kv_out) + o_in * h + h * up_cols + f * h);
+
+  // Flash attention over the full sequence (context-parallel ranks hold T = b*s/cp queries,
+  // all keys). Causal: half of the score/context FLOPs are computed.
+  const double seq = w.seq_len;
+  const double attn_full = 2.0 * T * seq * q_heads * (a.qk_dim + a.v_dim);
+  const double attn_exec = 0.5 * attn_full;
+  c.attn_flops_f = attn_exec;
+  c.attn_f = attn_exec / (r.attn_flops * r.attn_fwd) + r.kernel_s;
+  c.attn_b = 2.5 * attn_exec / (r.attn_flops * r.attn_bwd) + r.kernel_s;
+
+  // Memory-bound kernels, forward bytes (Korthikanti et al. 2022 Table 2 op list):
+  // two norms (read+write), two residual adds (read 2, write 1), dropout masks where the
+  // model has GPT-style dropout, the MLP activation, rotary embedding on q and k, FP8 casts.
+  const double rep = l.sequence_parallel ? T / tp : T;  // tokens in the non-tensor-parallel region
+  double bytes = 0;
+  double kernels = 0;
+  bytes += 2 * 2.0 * rep * h * kActBytes;             // norms
+  bytes += 2 * 3.0 * rep * h * kActBytes;             // residual adds
+  kernels += 4;
+  if (m.linear_bias) {                                // bias-dropout-add: bias read + 1-byte mask
+    bytes += 2 * rep * h * 1.0;
+  }
+  bytes += (m.gated_mlp ? 3.0 : 2.0) * T * f * kActBytes;  // activation (SwiGLU reads two inputs)
+  kernels += 1;
+  if (m.learned_positions == 0) {                     // rotary on q and k
+    bytes += 2.0 * T * (q_out + kv_out / 2.0) * kActBytes;
+    kernels += 1;
+  }
+  if (r.in_bytes < 2.0) {                             // cast each GEMM's activation input to fp8
+    bytes += (kActBytes + r.in_bytes) * T * (h + o_in + h + f);
+    kernels += 4;
+  }
+  c.mem_f = mem_s(r, bytes, kernels);
+  c.mem_b = mem_s(r, 2.0 * bytes, 2.0 * kernels);     // gradients read saved input + grad, write grad
+
+  // Tensor (and sequence) parallel: per layer, two all-reduces forward and two backward
+  // (with SP: all-gather + reduce-scatter pairs of the same volume), of T*h activations.
+  if (l.tp > 1) {
+    const double msg = T * h * kActBytes;
+    const double one = all_reduce_s(msg, s.tp_grp, s.up, s.out);
+    c.tp_f = 2.0 * one * (1.0 - s.tp_overlap);
+    c.tp_b = c.tp_f;
+  }
+  // Context parallel (ring attention, Liu et al. 2023; Megatron-CP): each rank passes its
+  // K,V block around the ring (cp-1 steps) forward, and K,V plus their gradients backward,
+  // overlapped with the attention kernels; only the excess is exposed.
+  if (l.cp > 1) {
+    const double kv_block = T * kv_out * kActBytes;
+    const double steps = l.cp - 1.0;
+    const Link& lk = s.cp_grp.g >= s.cp_grp.n ? s.up : s.out;
+    const double t_f = steps * (kv_block / lk.bytes_per_s + lk.latency_s);
+    const double t_b = 2.0 * t_f;
+    c.cp_f = std::max(0.0, t_f - c.attn_f);
+    c.cp_b = std::max(0.0, t_b - c.attn_b);
+  }
+  return c;
+}
+
+// Output head (+ loss) and embedding on the last / first rank, per micro-batch.
+struct EdgeCost {
+  double head_f = 0, head_b = 0, head_mem = 0, head_tp = 0;
+  double emb_mem = 0;
+};
+
+EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
+  EdgeCost e;
+  const double T = s.tokens;
+  const double h = m.hidden;
+  const double v = m.vocab / static_cast<double>(l.tp);
+  e.head_f = gemm_s(s.r, T, v, h);
+  e.head_b = gemm_s(s.r, T, h, v) + gemm_s(s.r, h, v, T);
+  // Cross-entropy over fp32 logits: write logits, read for max/sum, write grad (4 passes).
+  e.head_mem = mem_s(s.r, 4.0 * T * v * 4.0, 3);
+  if (l.tp > 1 && l.sequence_parallel) {
+    e.head_tp = 2.0 * all_gather_s(T * h * kActBytes, s.tp_grp, s.up, s.out) * (1.0 - s.tp_overlap);
+  }
+  // Embedding lookup forward and its scatter-add gradient.
+  e.emb_mem = mem_s(s.r, 3.0 * T * h * kActBytes, 2);
+  return e;
+}
+
+struct RankCost {
+  double gemm = 0, attn = 0, mem = 0, tp = 0;  // per micro-batch, incl. recompute
+  double fwd = 0, bwd = 0;                     // per micro-batch totals (bwd incl. recompute)
+  double params = 0;                           // parameters held (before ZeRO sharding)
+};
+
+RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, const LayerCost& lc,
+                   const EdgeCost& ec, const ParamCount& pc, const Model& m) {
+  RankCost rc;
+  const double n = layers;
+  double gemm = n * (lc.gemm_f + lc.gemm_b);
+  double attn = n * (lc.attn_f + lc.attn_b);
+  double mem = n * (lc.mem_f + lc.mem_b);
+  double tp = n * (lc.tp_f + lc.tp_b + lc.cp_f + lc.cp_b);
+  if (l.recompute == Recompute::full) {
+    gemm += n * lc.gemm_f;
+    attn += n * lc.attn_f;
+    mem += n * lc.mem_f;
+    tp += n * (lc.tp_f + lc.cp_f);
+  } else if (l.recompute == Recompute::selective) {
+    attn += n * lc.attn_f;
+  }
+  double fwd = n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
+  if (has_head) {
+    gemm += ec.head_f + ec.head_b;
+    mem += ec.head_mem;
+    tp += ec.head_tp;
+    fwd += ec.head_f + ec.head_mem * 0.5 + ec.head_tp * 0.5;
+  }
+  if (has_emb) {
+    mem += ec.emb_mem;
+    fwd += ec.emb_mem * 0.5;
+  }
+  rc.gemm = gemm;
+  rc.attn = attn;
+  rc.mem = mem;
+  rc.tp = tp;
+  rc.fwd = fwd;
+  rc.bwd = gemm + attn + mem + tp - fwd;
+
+  const double per_layer = pc.per_layer_attn + pc.per_layer_mlp;
+  rc.params = n * per_layer / l.tp;
+  if (has_emb) rc.params += pc.embedding / l.tp;
+  if (has_head) rc.params += (m.tied_embeddings ? pc.embedding : pc.output) / l.tp;
+  return rc;
+}
+
+// Activation bytes one micro-batch leaves on a rank per transformer layer (Korthikanti et al.
+// 2022 eq. 2 generalised; flash attention stores no s^2 scores).
+double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
+  const double T = s.tokens;
+  const double h = m.hidden;
+  const double tp = l.tp;
+  const AttnShape a = attention_shape(m);
+  const double q_out = a.q_out / tp;
+  const double kv_out = 2.0 * std::ceil(static_cast<double>(m.kv_heads) / tp) * m.dim_head();
+  const double o_in = a.o_in / tp;
+  const double f = m.ffn / tp;
+  const double rep = l.sequence_parallel ? T / tp : T;
+  const double mask = m.linear_bias ? 1.0 : 0.0;
+  if (l.recompute == Recompute::full) return rep * h * kActBytes;  // the layer input only
+  double b = 0;
+  b += 2.0 * rep * h * kActBytes;                        // two norm inputs
+  b += 2.0 * rep * h * kActBytes;                        // QKV and MLP-up inputs (norm outputs)
+  b += T * (q_out + kv_out + o_in) * kActBytes;          // q, k, v and attention output
+  b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
+  b += T * f * kActBytes;                                // activation output
+  b += 2.0 * rep * h * mask;                             // dropout masks
+  b += T * (m.heads / tp) * 4.0;                         // flash softmax statistics
+  return b;
+}
+
+StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& m, const Layout& l,
+                         const Setup& s, const Efficiency& e, long mb) {
+  StageMemory sm;
+  sm.layers = layers;
+  const double shard = static_cast<double>(l.dp) * l.cp;
+  const double p = rc.params;
+  double weights = p * kWeightBytes;
+  double grads = p * kGradBytes;
+  double opt = p * (kMasterBytes + kAdamBytes);
+  const int lay = layers > 0 ? layers : 1;
+  const double per_layer_params = p / lay;
+  if (l.zero >= 1) opt /= shard;
+  if (l.zero >= 2) grads /= shard;
+  if (l.zero >= 3) {
+    // Sharded 16-bit weights are not kept: the fp32 master shard serves; two layers are
+    // gathered at a time (current + prefetch) with one layer's unsharded fp32 gradient.
+    weights = 2.0 * per_layer_params * kWeightBytes;
+    grads += per_layer_params * kGradBytes;
+  }
+  // Micro-batches in flight (Megatron schedules): 1F1B rank r holds pp-r; interleaved rank r
+  // holds (2(pp-r-1) + (vpp-1)pp + 1) chunks of layers/vpp.
+  double in_flight;
+  if (l.vpp > 1) {
+    in_flight = (2.0 * (l.pp - rank - 1) + (l.vpp - 1.0) * l.pp + 1.0) / l.vpp;
+  } else {
+    in_flight = l.pp - rank;
+  }
+  in_flight = std::min(in_flight, static_cast<double>(mb));
+  sm.microbatches_in_flight = static_cast<int>(std::ceil(in_flight));
+  const double per_layer = layer_activation_bytes(m, l, s);
+  double act = in_flight * layers * per_layer;
+  if (l.recompute == Recompute::full && layers > 0) {
+    // Working set while one layer is recomputed and back-propagated.
+    Layout none = l;
+    none.recompute = Recompute::none;
+    act += layer_activation_bytes(m, none, s);
+  }
+  if (rank == l.pp - 1) {
+    act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * (kActBytes + 4.0);  // logits + fp32 loss
+  }
+  if (rank == 0) act += in_flight * s.tokens * m.hidden * kActBytes / (l.sequence_parallel ? l.tp : 1);
+  sm.weights_gib = weights / kGiB;
+  sm.gradients_gib = grads / kGiB;
+  sm.optimizer_gib = opt / kGiB;
+  sm.activations_gib = act / kGiB;
+  const double allocated = sm.weights_gib + sm.gradients_gib + sm.optimizer_gib + sm.activations_gib;
+  sm.workspace_gib = e.workspace_gib + e.fragmentation * allocated;
+  sm.total_gib = allocated + sm.workspace_gib;
+  return sm;
+}
+
+}  // namespace
+
+Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Workload& w) noexcept {
+  Result res;
+  const Efficiency& e = c.acc.eff;
+  const Setup s = make_setup(c, l, w);
+  const ParamCount pc = count_params(m);
+  StageSplit split;
+  split_stages(m.layers, l, &split);
+  const long mb = micro_batches(l, w);
+  res.micro_batches = mb;
+
+  const LayerCost lc = layer_cost(m, l, w, s);
+  const EdgeCost ec = edge_cost(m, l, s);
+  const bool single = l.pp == 1;
+  const RankCost first = rank_cost(split.first, true, single, l, lc, ec, pc, m);
+  const RankCost last = single ? first : rank_cost(split.last, false, true, l, lc, ec, pc, m);
+  const RankCost middle = l.pp > 2 ? rank_cost(split.middle, false, false, l, lc, ec, pc, m) : first;
+
+  auto mb_time = [](const RankCost& r) { return r.gemm + r.attn + r.mem + r.tp; };
+  const RankCost* slow = &first;
+  if (mb_time(last) > mb_time(*slow)) slow = &last;
+  if (mb_time(middle) > mb_time(*slow)) slow = &middle;
+  const double t_mb = mb_time(*slow);
+
+  // Data-parallel traffic of the rank holding the most parameters.
+  const double p_rank = std::max(first.params, std::max(last.params, middle.params));
+  const int lay_slow = std::max(1, std::max(split.first, std::max(split.middle, split.last)));
+  double dp_exposed = 0;
+  double fsdp_exposed_per_mb = 0;
+  if (s.dp_grp.n > 1) {
+    const double grad_bytes = p_rank * kGradBytes;
+    const double weight_bytes = p_rank * (s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes);
+    if (l.zero >= 3) {
+      // Per micro-batch: gather weights for forward and again for backward, reduce-scatter
+      // gradients; prefetched one layer ahead, so only traffic beyond compute is exposed.
+      const double comm = 2.0 * all_gather_s(weight_bytes, s.dp_grp, s.up, s.out) +
+                          reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
+      fsdp_exposed_per_mb = std::max(comm / lay_slow, comm - t_mb);
+    } else {
+      double grad_comm;
+      double param_comm = 0;
+      if (l.zero == 0) {
+        grad_comm = all_reduce_s(grad_bytes, s.dp_grp, s.up, s.out);
+      } else {
+        grad_comm = reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
+        param_comm = all_gather_s(p_rank * kWeightBytes, s.dp_grp, s.up, s.out);
+      }
+      // Bucketed: overlapped with the last micro-batch's backward; the last bucket (about one
+      // layer's worth) always waits. The parameter all-gather likewise hides under the first
+      // micro-batch's forward.
+      dp_exposed = std::max(grad_comm / lay_slow, grad_comm - slow->bwd);
+      if (param_comm > 0) dp_exposed += std::max(param_comm / lay_slow, param_comm - slow->fwd);
+    }
+  }
+
+  // Pipeline.
+  const double mbd = static_cast<double>(mb);
+  double bubble = 0, p2p = 0;
+  if (l.pp > 1) {
+    bubble = (l.pp - 1.0) / l.vpp * (t_mb + fsdp_exposed_per_mb);
+    const double msg = s.tokens * m.hidden * kActBytes / (l.sequence_parallel ? l.tp : 1);
+    const Link& lk = s.pp_on_scale_out ? s.out : s.up;
+    const double one = msg / lk.bytes_per_s + lk.latency_s;
+    p2p = 2.0 * mbd * l.vpp * one;
+  }
+
+  // Optimizer: Adam over the parameters this rank updates.
+  const double opt_params = l.zero >= 1 ? p_rank / (static_cast<double>(l.dp) * l.cp) : p_rank;
+  const double t_opt = mem_s(s.r, opt_params * kAdamStepBytes, 4);
+
+  Breakdown& b = res.time;
+  b.gemm_s = mbd * slow->gemm;
+  b.attention_s = mbd * slow->attn;
+  b.memory_bound_s = mbd * slow->mem;
+  b.tp_comm_s = mbd * slow->tp;
+  b.dp_comm_s = dp_exposed + mbd * fsdp_exposed_per_mb;
+  b.pp_bubble_s = bubble;
+  b.pp_p2p_s = p2p;
+  b.optimizer_s = t_opt;
+  b.overhead_s = e.step_overhead_s;
+  res.step_s = res.breakdown_sum_s();
+
+  const double tokens = static_cast<double>(w.global_batch) * w.seq_len;
+  res.tokens_per_s_per_gpu = tokens / (res.step_s * c.gpus);
+  res.model_flops_per_step = static_cast<double>(w.global_batch) * model_flops_per_sequence(m, w.seq_len);
+  // HFU adds the recomputed forward, counted like the model FLOPs (attention without causal
+  // halving): one layer's forward for one micro-batch, whole model width, times layers,
+  // micro-batches and data-parallel replicas.
+  const double recompute_per_layer_mb =
+      l.recompute == Recompute::full        ? (lc.flops_f + 2.0 * lc.attn_flops_f) * l.tp * l.cp
+      : l.recompute == Recompute::selective ? 2.0 * lc.attn_flops_f * l.tp * l.cp
+                                            : 0.0;
+  res.hardware_flops_per_step =
+      res.model_flops_per_step + m.layers * recompute_per_layer_mb * mbd * l.dp;
+  const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;
+  res.mfu = res.model_flops_per_step / (res.step_s * peak);
+  res.hfu = res.hardware_flops_per_step / (res.step_s * peak);
+
+  // Memory.
+  res.first = stage_memory(0, split.first, first, m, l, s, e, mb);
+  res.last = single ? res.first : stage_memory(l.pp - 1, split.last, last, m, l, s, e, mb);
+  res.middle = l.pp > 2 ? stage_memory(1, split.middle, middle, m, l, s, e, mb) : res.first;
+  res.usable_memory_gib = c.acc.hbm_gib - e.runtime_reserved_gib;
+  res.peak_memory_gib = std::max(res.first.total_gib, std::max(res.middle.total_gib, res.last.total_gib));
+  res.oom = res.peak_memory_gib > res.usable_memory_gib;
+
+  // What binds: the largest share of the step, by resource.
+  double by[7] = {};
+  by[static_cast<int>(Binding::compute)] = b.gemm_s + b.attention_s;
+  by[static_cast<int>(Binding::hbm_bandwidth)] = b.memory_bound_s + b.optimizer_s;
+  by[static_cast<int>(s.tp_on_scale_out ? Binding::scale_out : Binding::scale_up)] += b.tp_comm_s;
+  by[static_cast<int>(s.dp_on_scale_out ? Binding::scale_out : Binding::scale_up)] += b.dp_comm_s;
+  by[static_cast<int>(s.pp_on_scale_out ? Binding::scale_out : Binding::scale_up)] += b.pp_p2p_s;
+  by[static_cast<int>(Binding::pipeline_bubble)] = b.pp_bubble_s;
+  by[static_cast<int>(Binding::overhead)] = b.overhead_s;
+  int best = 0;
+  for (int i = 1; i < 6; ++i) {
+    if (by[i] > by[best]) best = i;
+  }
+  res.binding = res.oom ? Binding::memory_capacity : static_cast<Binding>(best);
+  return res;
+}
+
+const char* binding_name(Binding b) {
+  switch (b) {
+    case Binding::compute: return "compute";
+    case Binding::hbm_bandwidth: return "hbm-bandwidth";
+    case Binding::scale_up: return "scale-up-bandwidth";
+    case Binding::scale_out: return "scale-out-bandwidth";
+    case Binding::pipeline_bubble: return "pipeline-bubble";
+    case Binding::overhead: return "overhead";
+    case Binding::memory_capacity: return "memory-capacity";
+  }
+  return "?";
+}
+
+}  // namespace danlu

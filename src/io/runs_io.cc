@@ -1,0 +1,118 @@
+// Published-run files (shared/validation/SCHEMA.md), training kind.
+#include <fmt/format.h>
+
+#include <set>
+
+#include "danlu/inputs.h"
+#include "io/model_node.h"
+#include "io/yaml_util.h"
+
+namespace danlu {
+
+Recompute parse_recompute(const std::string& s, const std::string& w) {
+  if (s == "none") return Recompute::none;
+  if (s == "selective") return Recompute::selective;
+  if (s == "full") return Recompute::full;
+  throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, full{}", w, s.substr(0, 40),
+                               did_you_mean(s, {"none", "selective", "full"})));
+}
+
+std::vector<TrainingRun> parse_training_runs(const std::string& text, const std::string& origin,
+                                             const Catalog& cat) {
+  const YAML::Node root = io::parse_yaml(text, origin);
+  if (!root.IsSequence()) {
+    throw InputError(fmt::format("{}: a runs file must be a YAML list of runs (see SCHEMA.md)", origin));
+  }
+  std::vector<TrainingRun> runs;
+  std::set<std::string> ids;
+  for (const YAML::Node& n : root) {
+    const std::string w = io::where(origin, n);
+    if (!n.IsMap()) throw InputError(fmt::format("{}: each run must be a mapping", w));
+    const std::string kind = io::text(n, "kind", origin, true);
+    if (kind != "training") {
+      if (kind != "inference" && kind != "wholerun") {
+        throw InputError(fmt::format("{}: kind '{}' is not one of training, inference, wholerun{}", w,
+                                     kind.substr(0, 40), did_you_mean(kind, {"training", "inference", "wholerun"})));
+      }
+      continue;
+    }
+    TrainingRun r;
+    r.where = w;
+    r.id = io::text(n, "id", origin, true);
+    if (!ids.insert(r.id).second) throw InputError(fmt::format("{}: duplicate run id '{}'", w, r.id));
+    r.source = io::text(n, "source", origin, false);
+    const YAML::Node model = n["model"];
+    if (!model) throw InputError(fmt::format("{}: run '{}' has no model", w, r.id));
+    r.model = model_from_node(model, origin, cat, nullptr, /*in_run=*/true);
+    r.seq_len = static_cast<int>(io::integer(n, "seq_len", origin, true, 0, 1, 100'000'000));
+    r.accelerator = io::text(n, "accelerator", origin, true);
+    try {
+      (void)cat.accelerator(r.accelerator);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", io::where(origin, n["accelerator"]), e.what()));
+    }
+    r.gpus = static_cast<int>(io::integer(n, "gpus", origin, true, 0, 1, 10'000'000));
+    r.gpus_per_node = static_cast<int>(io::integer(n, "gpus_per_node", origin, false, 0, 1, 1'000'000));
+    r.nics_per_node = static_cast<int>(io::integer(n, "nics_per_node", origin, false, 0, 1, 1'000));
+    r.network = io::text(n, "network", origin, false);
+    if (!r.network.empty()) {
+      try {
+        (void)cat.network(r.network);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: {}", io::where(origin, n["network"]), e.what()));
+      }
+    }
+    const std::string prec = io::text(n, "precision", origin, false);
+    if (!prec.empty()) r.precision = parse_precision(prec, io::where(origin, n["precision"]));
+
+    if (const YAML::Node p = n["parallel"]; p && !p.IsNull()) {
+      if (!p.IsMap()) throw InputError(fmt::format("{}: parallel must be a mapping", io::where(origin, p)));
+      PartialLayout& l = r.layout;
+      auto opt_int = [&](const char* key, std::optional<int>& dst, long lo, long hi) {
+        if (p[key] && !p[key].IsNull()) dst = static_cast<int>(io::integer(p, key, origin, true, 0, lo, hi));
+      };
+      opt_int("tp", l.tp, 1, 1'000'000);
+      opt_int("pp", l.pp, 1, 1'000'000);
+      opt_int("dp", l.dp, 1, 10'000'000);
+      opt_int("cp", l.cp, 1, 1'000'000);
+      opt_int("ep", l.ep, 1, 1'000'000);
+      opt_int("vpp", l.vpp, 1, 1'000);
+      opt_int("micro_batch", l.micro_batch, 1, 1'000'000);
+      opt_int("zero", l.zero, 0, 3);
+      opt_int("first_stage_layers", l.first_stage_layers, 1, 100'000);
+      opt_int("last_stage_layers", l.last_stage_layers, 1, 100'000);
+      if (p["global_batch"] && !p["global_batch"].IsNull()) {
+        r.global_batch = io::integer(p, "global_batch", origin, true, 0, 1, 1'000'000'000);
+      }
+      if (p["sequence_parallel"] && !p["sequence_parallel"].IsNull()) {
+        l.sequence_parallel = io::boolean(p, "sequence_parallel", origin, false);
+      }
+      const std::string rc = io::text(p, "recompute", origin, false);
+      if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));
+    }
+
+    const YAML::Node meas = n["measured"];
+    if (!meas || !meas.IsMap()) throw InputError(fmt::format("{}: run '{}' has no measured: mapping", w, r.id));
+    const double step = io::number(meas, "step_time_s", origin, false, 0, 0, 1e9);
+    const double tps = io::number(meas, "tokens_per_s_per_gpu", origin, false, 0, 0, 1e12);
+    r.measured_peak_memory_gib = io::number(meas, "peak_memory_gib", origin, false, 0, 0, 1e6);
+    if (step > 0) {
+      r.metric = "step_time_s";
+      r.measured_value = step;
+      r.measured_step_s = step;
+    } else if (tps > 0) {
+      r.metric = "tokens_per_s_per_gpu";
+      r.measured_value = tps;
+      if (!r.global_batch) {
+        throw InputError(fmt::format("{}: run '{}' gives tokens_per_s_per_gpu but no parallel.global_batch", w, r.id));
+      }
+      r.measured_step_s = static_cast<double>(*r.global_batch) * r.seq_len / (tps * r.gpus);
+    } else {
+      throw InputError(fmt::format("{}: run '{}' needs measured.step_time_s or measured.tokens_per_s_per_gpu > 0", w, r.id));
+    }
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
+}  // namespace danlu

@@ -1,0 +1,90 @@
+// Validation against published runs (danlu/validate.h).
+#include "danlu/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace danlu {
+
+Cluster make_cluster(const Catalog& cat, const std::string& accelerator, int gpus, int gpus_per_node,
+                     const std::string& network, int nics_per_node) {
+  const AcceleratorEntry& a = cat.accelerator(accelerator);
+  Cluster c;
+  c.acc = a.acc;
+  c.gpus = gpus;
+  c.gpus_per_node = gpus_per_node > 0 ? gpus_per_node : std::min(a.acc.scale_up_domain, std::max(gpus, 1));
+  if (!network.empty()) {
+    const NetworkEntry& n = cat.network(network);
+    c.net = n.net;
+    const int nics = nics_per_node > 0 ? nics_per_node : c.gpus_per_node;
+    c.nic_gbps_per_gpu = n.net.port_gbps * nics / c.gpus_per_node;
+  } else {
+    c.nic_gbps_per_gpu = a.acc.nic_gbps;
+    // No fabric named: NCCL's modelled per-step network latency (about 3 us).
+    c.net.latency_us = 3.0;
+  }
+  return c;
+}
+
+std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, const Catalog& cat) {
+  std::vector<RunOutcome> out;
+  out.reserve(runs.size());
+  for (const TrainingRun& r : runs) {
+    RunOutcome o;
+    o.id = r.id;
+    o.metric = r.metric;
+    o.where = r.where;
+    o.measured = r.measured_value;
+    if (r.model.vocab == 0) {
+      o.reason = "model.vocab not stated by the source";
+      out.push_back(std::move(o));
+      continue;
+    }
+    const Cluster c = make_cluster(cat, r.accelerator, r.gpus, r.gpus_per_node, r.network, r.nics_per_node);
+    Workload w;
+    w.seq_len = r.seq_len;
+    w.precision = r.precision.value_or(Precision::bf16);
+    w.global_batch = r.global_batch.value_or(1);
+    o.layout = resolve_layout(r.model, c, r.layout, &w, r.global_batch.has_value(), &o.defaulted);
+    if (!r.precision) o.defaulted |= kDefPrecision;
+    o.workload = w;
+    const LayoutIssue issue = check_layout(r.model, c, o.layout, w);
+    if (issue != LayoutIssue::kOk) {
+      o.reason = layout_issue_text(issue);
+      out.push_back(std::move(o));
+      continue;
+    }
+    o.result = estimate_step(r.model, c, o.layout, w);
+    o.predicted = r.metric == "step_time_s" ? o.result.step_s : o.result.tokens_per_s_per_gpu;
+    o.error_pct = 100.0 * (o.predicted - o.measured) / o.measured;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+double percentile(std::vector<double>& v, double pct) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = pct / 100.0 * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return v[lo] + (v[hi] - v[lo]) * frac;
+}
+
+ValidationSummary summarize(const std::vector<RunOutcome>& outcomes) {
+  ValidationSummary s;
+  std::vector<double> errs;
+  for (const auto& o : outcomes) {
+    if (o.error_pct) errs.push_back(std::fabs(*o.error_pct));
+    else ++s.unscored;
+  }
+  s.count = static_cast<int>(outcomes.size());
+  s.median_abs_error_pct = percentile(errs, 50);
+  s.p90_abs_error_pct = percentile(errs, 90);
+  s.max_abs_error_pct = errs.empty() ? 0 : errs.back();
+  return s;
+}
+
+}  // namespace danlu
