@@ -1,1 +1,678 @@
+// End-to-end tests of the danlu command line: the real binary (DANLU_BINARY) is run as a child
+// process with stdout/stderr redirected to files.
+//
+// Project rule for bad input: exactly one line on stderr (what is wrong, where — file:line for
+// files —, what is allowed, the closest known name), exit code 2, nothing on stdout, never a
+// signal or a stack trace. Bad fixture files are written into a fresh temp directory at run
+// time (see fixtures()); the table of cases is kBadCases below.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunResult {
+  int exit_code = -1;  // -1 when the child did not exit normally
+  int signal = 0;      // the signal that ended the child, 0 if none
+  bool timed_out = false;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  ASSERT_TRUE(f.good()) << "cannot write fixture " << p;
+}
+
+// A fresh, private temp directory for this test process; removed at exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "danlu-cli-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      std::perror("mkdtemp");
+      std::abort();
+    }
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+const fs::path& tmp_dir() {
+  static TempDir dir;
+  return dir.path();
+}
+
+// Run the danlu binary with `args`, feeding `stdin_text` on standard input. Output goes through
+// files (no pipe deadlocks); the child is killed after `timeout_s`.
+RunResult run(const std::vector<std::string>& args, const std::string& stdin_text = "", int timeout_s = 120) {
+  static int counter = 0;
+  const std::string tag = std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  const fs::path in_path = tmp_dir() / ("stdin-" + tag);
+  const fs::path out_path = tmp_dir() / ("stdout-" + tag);
+  const fs::path err_path = tmp_dir() / ("stderr-" + tag);
+  {
+    std::ofstream f(in_path, std::ios::binary);
+    f << stdin_text;
+  }
+  std::vector<std::string> argv_s;
+  argv_s.emplace_back(DANLU_BINARY);
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  RunResult r;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return r;
+  }
+  if (pid == 0) {
+    const int in = ::open(in_path.c_str(), O_RDONLY);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || out < 0 || err < 0) ::_exit(126);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::close(in);
+    ::close(out);
+    ::close(err);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  for (;;) {
+    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0) {
+      ADD_FAILURE() << "waitpid failed";
+      return r;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      r.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::error_code ec;
+  fs::remove(in_path, ec);
+  fs::remove(out_path, ec);
+  fs::remove(err_path, ec);
+  return r;
+}
+
+std::string describe(const std::vector<std::string>& args, const RunResult& r) {
+  std::string s = "danlu";
+  for (const auto& a : args) s += " '" + a + "'";
+  s += "\n  exit=" + std::to_string(r.exit_code) + " signal=" + std::to_string(r.signal) +
+       (r.timed_out ? " TIMED OUT" : "") + "\n  stderr: " + r.err.substr(0, 2000) +
+       "\n  stdout (first 300 bytes): " + r.out.substr(0, 300);
+  return s;
+}
+
+// ------------------------------------------------------------------ fixtures
+
+// A valid Hugging Face config.json (Llama 3 8B shape). Line numbers matter: hidden_size is on
+// line 4 and model_type on line 3.
+const char* const kLlamaJson =
+    "{\n"
+    "  \"architectures\": [\"LlamaForCausalLM\"],\n"
+    "  \"model_type\": \"llama\",\n"
+    "  \"hidden_size\": 4096,\n"
+    "  \"intermediate_size\": 14336,\n"
+    "  \"num_attention_heads\": 32,\n"
+    "  \"num_hidden_layers\": 32,\n"
+    "  \"num_key_value_heads\": 8,\n"
+    "  \"max_position_embeddings\": 8192,\n"
+    "  \"tie_word_embeddings\": false,\n"
+    "  \"vocab_size\": 128256\n"
+    "}\n";
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+  const auto pos = s.find(from);
+  if (pos == std::string::npos) {
+    ADD_FAILURE() << "fixture edit: '" << from << "' not found";
+    return s;
+  }
+  return s.replace(pos, from.size(), to);
+}
+
+std::string drop_lines_containing(const std::string& s, const std::string& needle) {
+  std::istringstream in(s);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.find(needle) == std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
+// A valid runs file with one training run (16 lines). accelerator is on line 7.
+const char* const kRunYaml =
+    "- id: r1\n"
+    "  kind: training\n"
+    "  source: test fixture\n"
+    "  model:\n"
+    "    preset: llama3-8b\n"
+    "  seq_len: 4096\n"
+    "  accelerator: h100-sxm\n"
+    "  gpus: 8\n"
+    "  parallel:\n"
+    "    tp: 1\n"
+    "    pp: 1\n"
+    "    dp: 8\n"
+    "    global_batch: 64\n"
+    "    micro_batch: 1\n"
+    "  measured:\n"
+    "    step_time_s: 5.0\n";
+
+const char* const kModelYaml =
+    "layers: 32\n"
+    "hidden: 4096\n"
+    "ffn: 14336\n"
+    "heads: 32\n"
+    "kv_heads: 8\n"
+    "vocab: 128256\n"
+    "gated_mlp: true\n"
+    "attention: gqa\n"
+    "norm: rmsnorm\n";
+
+std::string garbage_bytes(std::uint32_t seed, std::size_t n) {
+  std::mt19937 rng(seed);
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>(rng() & 0xFF));
+  s[n / 3] = '\0';  // certainly contains NUL bytes
+  s[n / 2] = '\0';
+  s[0] = '\x01';    // never starts like JSON or YAML
+  return s;
+}
+
+// Writes every bad fixture once; returns the directory that holds them.
+const fs::path& fixtures() {
+  static const fs::path dir = [] {
+    const fs::path d = tmp_dir() / "fx";
+    fs::create_directories(d);
+    const std::string json = kLlamaJson;
+    const std::string run = kRunYaml;
+    const std::string model = kModelYaml;
+
+    write_file(d / "good.json", json);
+    write_file(d / "good.yaml", model);
+    write_file(d / "good-runs.yaml", run);
+
+    // model files
+    fs::create_directories(d / "adir.yaml");
+    fs::create_directories(d / "adir.json");
+    write_file(d / "malformed.yaml", "layers: 32\nhidden: 4096\nffn: [1, 2\nheads: 32\n");
+    write_file(d / "malformed.json", "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096,,\n  \"x\": 1\n}\n");
+    write_file(d / "garbage.yaml", garbage_bytes(1, 512));
+    write_file(d / "garbage.json", garbage_bytes(2, 512));
+    write_file(d / "empty.yaml", "");
+    write_file(d / "empty.json", "");
+    write_file(d / "neg-hidden.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": -4096"));
+    write_file(d / "no-hidden.json", drop_lines_containing(json, "hidden_size"));
+    write_file(d / "str-hidden.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": \"4096\""));
+    write_file(d / "frac-hidden.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": 4096.5"));
+    write_file(d / "bad-type.json", replace_once(json, "\"model_type\": \"llama\"", "\"model_type\": \"lama\""));
+    write_file(d / "array.json", "[1, 2, 3]\n");
+    write_file(d / "kv-gt-heads.json",
+               replace_once(json, "\"num_key_value_heads\": 8", "\"num_key_value_heads\": 64"));
+    write_file(d / "heads-not-dividing.yaml",
+               "layers: 4\nhidden: 100\nffn: 400\nheads: 3\nvocab: 1000\n");
+    write_file(d / "kv-gt-heads.yaml", "layers: 4\nhidden: 128\nffn: 512\nheads: 4\nkv_heads: 8\nvocab: 1000\n");
+    write_file(d / "neg-hidden.yaml", replace_once(model, "hidden: 4096", "hidden: -4096"));
+    write_file(d / "text-layers.yaml", replace_once(model, "layers: 32", "layers: many"));
+    write_file(d / "no-vocab.yaml", drop_lines_containing(model, "vocab"));
+    write_file(d / "bad-attention.yaml", replace_once(model, "attention: gqa", "attention: gqaa"));
+    write_file(d / "bad-preset.yaml", "preset: llama3-70c\n");
+    write_file(d / "list.yaml", "- layers: 32\n- hidden: 4096\n");
+    write_file(d / "model.txt", model);
+
+    // runs files
+    write_file(d / "runs-not-list.yaml", "id: r1\nkind: training\n");
+    write_file(d / "runs-bad-acc.yaml", replace_once(run, "accelerator: h100-sxm", "accelerator: h100-sx"));
+    write_file(d / "runs-bad-net.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  network: roce-40\n"));
+    write_file(d / "runs-no-seq.yaml", drop_lines_containing(run, "seq_len"));
+    write_file(d / "runs-dup.yaml", run + run);
+    write_file(d / "runs-no-measured.yaml", run.substr(0, run.find("  measured:")));
+    write_file(d / "runs-empty-measured.yaml", replace_once(run, "    step_time_s: 5.0\n", "    mfu_pct: 40\n"));
+    write_file(d / "runs-bad-kind.yaml", replace_once(run, "kind: training", "kind: trainig"));
+    write_file(d / "runs-no-model.yaml", replace_once(run, "  model:\n    preset: llama3-8b\n", ""));
+    write_file(d / "runs-bad-precision.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  precision: bf17\n"));
+    write_file(d / "runs-bad-recompute.yaml",
+               replace_once(run, "    micro_batch: 1\n", "    micro_batch: 1\n    recompute: partial\n"));
+    write_file(d / "runs-neg-gpus.yaml", replace_once(run, "gpus: 8", "gpus: -8"));
+    write_file(d / "runs-nan-step.yaml", replace_once(run, "step_time_s: 5.0", "step_time_s: .nan"));
+    write_file(d / "runs-tps-no-batch.yaml",
+               replace_once(replace_once(run, "    global_batch: 64\n", ""), "step_time_s: 5.0",
+                            "tokens_per_s_per_gpu: 9000"));
+    write_file(d / "runs-malformed.yaml", run + "- id: [r2\n  kind: training\n");
+    write_file(d / "runs-scalar-item.yaml", "- just a string\n");
+    // larger than the 64 MiB limit, but sparse: costs no disk
+    {
+      std::ofstream f(d / "huge.yaml");
+    }
+    fs::resize_file(d / "huge.yaml", (64u << 20) + 1);
+    return d;
+  }();
+  return dir;
+}
+
+// ------------------------------------------------------------------ bad-input table
+
+struct BadCase {
+  const char* name;
+  std::vector<std::string> args;          // "@X" -> path of fixture X
+  std::vector<std::string> fragments;     // each must appear in stderr ("@X" expanded too)
+  std::string stdin_text = "";
+};
+
+// gtest prints this instead of a byte dump when a case fails.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
+std::string expand(const std::string& s) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    if (s[i] == '@') {
+      std::size_t j = i + 1;
+      while (j < s.size() && s[j] != ':' && s[j] != ' ' && s[j] != '\'') ++j;
+      out += (fixtures() / s.substr(i + 1, j - i - 1)).string();
+      i = j;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+const std::vector<BadCase>& bad_cases() {
+  static const std::vector<BadCase> cases = {
+      // ---- unknown names, with the closest known one
+      {"UnknownModel", {"train", "--model", "llama3-70"}, {"'llama3-70'", "did you mean 'llama3-70b'"}},
+      {"UnknownModelEmpty", {"train", "--model", ""}, {"unknown model"}},
+      {"UnknownAccelerator", {"train", "--accelerator", "h100-sx"}, {"'h100-sx'", "did you mean 'h100-sxm'"}},
+      {"UnknownNetwork", {"train", "--network", "ib-ndr-40"}, {"'ib-ndr-40'", "did you mean 'ib-ndr-400'"}},
+      // ---- --gpus
+      {"GpusZero", {"train", "--gpus", "0"}, {"--gpus", "0", "[1, "}},
+      {"GpusNegative", {"train", "--gpus", "-8"}, {"--gpus", "-8"}},
+      {"GpusFraction", {"train", "--gpus", "2.5"}, {"--gpus", "2.5", "whole number"}},
+      {"GpusHuge", {"train", "--gpus", "1e30"}, {"--gpus", "1e30", "out of range"}},
+      {"GpusText", {"train", "--gpus", "abc"}, {"--gpus", "'abc'", "not a number"}},
+      {"GpusEmpty", {"train", "--gpus", ""}, {"--gpus"}},
+      {"GpusNaN", {"train", "--gpus", "nan"}, {"--gpus", "nan"}},
+      {"GpusInf", {"train", "--gpus", "inf"}, {"--gpus", "inf"}},
+      {"GpusMissingValue", {"train", "--gpus"}, {"--gpus"}},
+      // ---- other numeric flags
+      {"TpText", {"train", "--tp", "eight"}, {"--tp", "'eight'"}},
+      {"PpText", {"train", "--pp", "two"}, {"--pp", "'two'"}},
+      {"DpText", {"train", "--dp", "x1"}, {"--dp", "'x1'"}},
+      {"SeqLenText", {"train", "--seq-len", "8k"}, {"--seq-len", "'8k'"}},
+      {"GlobalBatchText", {"train", "--global-batch", "lots"}, {"--global-batch", "'lots'"}},
+      {"MicroBatchText", {"train", "--micro-batch", "1/2"}, {"--micro-batch", "'1/2'"}},
+      {"MicroBatchZero", {"train", "--micro-batch", "0"}, {"--micro-batch", "out of range"}},
+      {"SeqLenNegative", {"train", "--seq-len", "-4096"}, {"--seq-len", "-4096"}},
+      {"Zero4", {"train", "--zero", "4"}, {"--zero", "4", "[0, 3]"}},
+      {"VppText", {"train", "--vpp", "?"}, {"--vpp"}},
+      // ---- enumerations
+      {"BadPrecision", {"train", "--precision", "bf61"}, {"'bf61'", "did you mean 'bf16'", "fp8"}},
+      {"BadRecompute", {"train", "--recompute", "ful"}, {"'ful'", "did you mean 'full'", "selective"}},
+      {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
+      // ---- layouts that cannot run
+      {"LayoutProductMismatch",
+       {"train", "--gpus", "64", "--tp", "8", "--pp", "2", "--dp", "3"},
+       {"tp*pp*dp*cp = 48", "64"}},
+      {"LayoutHeadsNotDivisible",
+       {"train", "--model", "llama3-70b", "--tp", "3", "--gpus", "3", "--pp", "1", "--dp", "1"},
+       {"64 attention heads", "tp=3"}},
+      {"LayoutPpGreaterThanLayers",
+       {"train", "--model", "llama3-70b", "--tp", "1", "--dp", "1", "--pp", "100", "--gpus", "100"},
+       {"80 layers", "pp"}},
+      {"LayoutBatchNotDivisible",
+       {"train", "--gpus", "1024", "--tp", "8", "--pp", "1", "--dp", "128", "--micro-batch", "2", "--global-batch",
+        "7"},
+       {"global batch 7", "256"}},
+      {"LayoutVppWithoutPp", {"train", "--tp", "8", "--pp", "1", "--dp", "128", "--vpp", "2"}, {"vpp", "pp"}},
+      {"LayoutFp8OnA100",
+       {"train", "--accelerator", "a100-sxm-80gb", "--precision", "fp8"},
+       {"precision", "fp8"}},
+      {"LayoutSeqNotDivisibleByCp",
+       {"train", "--gpus", "16", "--tp", "8", "--cp", "2", "--pp", "1", "--dp", "1", "--seq-len", "8191"},
+       {"seq_len", "cp"}},
+      {"LayoutBadFirstStage",
+       {"train", "--tp", "8", "--pp", "2", "--dp", "64", "--first-stage-layers", "100000"},
+       {"first"}},
+      {"LayoutExpertsNotDivisible", {"train", "--model", "mixtral-8x7b", "--ep", "3"}, {"ep"}},
+      // tp*pp*dp*cp would overflow 64-bit arithmetic
+      {"LayoutProductOverflow",
+       {"train", "--tp", "1000000", "--pp", "1000000", "--dp", "10000000", "--cp", "1000000", "--gpus", "1000"},
+       {"tp*pp*dp*cp", "1000"}},
+      // ---- model files
+      {"ModelFileMissingYaml", {"train", "--model", "@missing.yaml"}, {"@missing.yaml", "cannot open"}},
+      {"ModelFileMissingJson", {"train", "--model", "@missing.json"}, {"@missing.json", "cannot open"}},
+      {"ModelFileIsDirectoryYaml", {"train", "--model", "@adir.yaml"}, {"@adir.yaml", "directory"}},
+      {"ModelFileIsDirectoryJson", {"train", "--model", "@adir.json"}, {"@adir.json", "directory"}},
+      {"ModelFileTooLarge", {"train", "--model", "@huge.yaml"}, {"@huge.yaml", "64 MiB"}},
+      {"ModelMalformedYaml", {"train", "--model", "@malformed.yaml"}, {"@malformed.yaml:", "malformed YAML"}},
+      {"ModelMalformedJson", {"train", "--model", "@malformed.json"}, {"@malformed.json:3:", "malformed JSON"}},
+      {"ModelGarbageYaml", {"train", "--model", "@garbage.yaml"}, {"@garbage.yaml"}},
+      {"ModelGarbageJson", {"train", "--model", "@garbage.json"}, {"@garbage.json"}},
+      {"ModelEmptyYaml", {"train", "--model", "@empty.yaml"}, {"@empty.yaml"}},
+      {"ModelEmptyJson", {"train", "--model", "@empty.json"}, {"@empty.json"}},
+      {"ModelJsonNegativeHidden", {"train", "--model", "@neg-hidden.json"}, {"@neg-hidden.json:4:", "hidden_size", "-4096"}},
+      {"ModelJsonMissingHidden", {"train", "--model", "@no-hidden.json"}, {"@no-hidden.json", "missing", "hidden_size"}},
+      {"ModelJsonStringHidden", {"train", "--model", "@str-hidden.json"}, {"@str-hidden.json:4:", "hidden_size", "number"}},
+      {"ModelJsonFractionalHidden", {"train", "--model", "@frac-hidden.json"}, {"@frac-hidden.json:4:", "hidden_size"}},
+      {"ModelJsonUnsupportedType",
+       {"train", "--model", "@bad-type.json"},
+       {"@bad-type.json:3:", "'lama'", "did you mean 'llama'"}},
+      {"ModelJsonNotObject", {"train", "--model", "@array.json"}, {"@array.json", "object"}},
+      {"ModelJsonKvHeadsGreaterThanHeads", {"train", "--model", "@kv-gt-heads.json"}, {"@kv-gt-heads.json", "kv_heads"}},
+      {"ModelYamlHeadsNotDividingHidden",
+       {"train", "--model", "@heads-not-dividing.yaml"},
+       {"@heads-not-dividing.yaml:1:", "not divisible by heads", "head_dim"}},
+      {"ModelYamlKvHeadsGreaterThanHeads", {"train", "--model", "@kv-gt-heads.yaml"}, {"@kv-gt-heads.yaml:", "kv_heads"}},
+      {"ModelYamlNegativeHidden", {"train", "--model", "@neg-hidden.yaml"}, {"@neg-hidden.yaml:2:", "hidden", "-4096"}},
+      {"ModelYamlTextLayers", {"train", "--model", "@text-layers.yaml"}, {"@text-layers.yaml:1:", "layers", "many"}},
+      {"ModelYamlMissingVocab", {"train", "--model", "@no-vocab.yaml"}, {"@no-vocab.yaml", "vocab"}},
+      {"ModelYamlBadAttention",
+       {"train", "--model", "@bad-attention.yaml"},
+       {"@bad-attention.yaml:8:", "'gqaa'", "did you mean 'gqa'"}},
+      {"ModelYamlUnknownPreset",
+       {"train", "--model", "@bad-preset.yaml"},
+       {"@bad-preset.yaml:1:", "'llama3-70c'", "did you mean 'llama3-70b'"}},
+      {"ModelYamlList", {"train", "--model", "@list.yaml"}, {"@list.yaml", "mapping"}},
+      {"ModelUnknownExtension", {"train", "--model", "@model.txt"}, {"model.txt", "config.json"}},
+      // ---- runs files (validate --runs)
+      {"RunsMissingFile", {"validate", "--runs", "@missing-runs.yaml"}, {"@missing-runs.yaml", "cannot open"}},
+      {"RunsDirectory", {"validate", "--runs", "@adir.yaml"}, {"@adir.yaml", "directory"}},
+      {"RunsNotAList", {"validate", "--runs", "@runs-not-list.yaml"}, {"@runs-not-list.yaml", "list"}},
+      {"RunsEmptyFile", {"validate", "--runs", "@empty.yaml"}, {"@empty.yaml", "list"}},
+      {"RunsGarbage", {"validate", "--runs", "@garbage.yaml"}, {"@garbage.yaml"}},
+      {"RunsMalformed", {"validate", "--runs", "@runs-malformed.yaml"}, {"@runs-malformed.yaml:1", "malformed YAML"}},
+      {"RunsUnknownAccelerator",
+       {"validate", "--runs", "@runs-bad-acc.yaml"},
+       {"@runs-bad-acc.yaml:7:", "'h100-sx'", "did you mean 'h100-sxm'"}},
+      {"RunsUnknownNetwork",
+       {"validate", "--runs", "@runs-bad-net.yaml"},
+       {"@runs-bad-net.yaml:9:", "'roce-40'", "did you mean 'roce-400'"}},
+      {"RunsMissingSeqLen", {"validate", "--runs", "@runs-no-seq.yaml"}, {"@runs-no-seq.yaml:1:", "seq_len"}},
+      {"RunsDuplicateIds", {"validate", "--runs", "@runs-dup.yaml"}, {"@runs-dup.yaml:17:", "duplicate", "'r1'"}},
+      {"RunsMeasuredMissing", {"validate", "--runs", "@runs-no-measured.yaml"}, {"@runs-no-measured.yaml:1:", "measured"}},
+      {"RunsMeasuredWithoutMetric",
+       {"validate", "--runs", "@runs-empty-measured.yaml"},
+       {"@runs-empty-measured.yaml:1:", "step_time_s", "tokens_per_s_per_gpu"}},
+      {"RunsWrongKind",
+       {"validate", "--runs", "@runs-bad-kind.yaml"},
+       {"@runs-bad-kind.yaml:1:", "'trainig'", "did you mean 'training'"}},
+      {"RunsNoModel", {"validate", "--runs", "@runs-no-model.yaml"}, {"@runs-no-model.yaml:1:", "model"}},
+      {"RunsBadPrecision",
+       {"validate", "--runs", "@runs-bad-precision.yaml"},
+       {"@runs-bad-precision.yaml:9:", "'bf17'", "did you mean 'bf16'"}},
+      {"RunsBadRecompute",
+       {"validate", "--runs", "@runs-bad-recompute.yaml"},
+       {"@runs-bad-recompute.yaml:15:", "'partial'"}},
+      {"RunsNegativeGpus", {"validate", "--runs", "@runs-neg-gpus.yaml"}, {"@runs-neg-gpus.yaml:8:", "gpus", "-8"}},
+      {"RunsNaNStepTime", {"validate", "--runs", "@runs-nan-step.yaml"}, {"@runs-nan-step.yaml:16:", "step_time_s"}},
+      {"RunsTokensPerSecondWithoutBatch",
+       {"validate", "--runs", "@runs-tps-no-batch.yaml"},
+       {"@runs-tps-no-batch.yaml:1:", "global_batch"}},
+      {"RunsScalarItemOnStdin", {"validate", "--runs", "/dev/stdin"}, {"/dev/stdin", "mapping"}, "- just a string\n"},
+      {"RunsMissingValue", {"validate", "--runs"}, {"--runs"}},
+      {"RunsFlagMissing", {"validate"}, {"--runs"}},
+      // ---- command line shape
+      {"NoSubcommand", {}, {"subcommand"}},
+      {"UnknownSubcommand", {"trian"}, {"trian"}},
+      {"UnknownFlag", {"train", "--bogus-flag"}, {"--bogus-flag"}},
+      {"UnknownFlagValidate", {"validate", "--runs", "@good-runs.yaml", "--gpus", "8"}, {"--gpus"}},
+      {"CatalogUnknownList", {"catalog", "gpus"}, {"'gpus'", "accelerators"}},
+      {"CatalogTypo", {"catalog", "acelerators"}, {"did you mean 'accelerators'"}},
+      {"CatalogMissingList", {"catalog"}, {"what"}},
+  };
+  return cases;
+}
+
+class BadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(BadInput, ExitsTwoWithOneLineOnStderr) {
+  const BadCase& c = GetParam();
+  std::vector<std::string> args;
+  for (const auto& a : c.args) args.push_back(expand(a));
+  const RunResult r = run(args, c.stdin_text);
+  const std::string ctx = describe(args, r);
+  EXPECT_FALSE(r.timed_out) << ctx;
+  EXPECT_EQ(r.signal, 0) << "killed by a signal\n" << ctx;
+  EXPECT_EQ(r.exit_code, 2) << ctx;
+  EXPECT_EQ(r.out, "") << "bad input must print nothing on stdout\n" << ctx;
+  ASSERT_FALSE(r.err.empty()) << ctx;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "stderr must be exactly one line\n" << ctx;
+  EXPECT_EQ(r.err.back(), '\n') << ctx;
+  EXPECT_GT(r.err.size(), 20u) << "the message must say what is wrong\n" << ctx;
+  EXPECT_EQ(r.err.rfind("danlu: error: ", 0), 0u) << ctx;
+  EXPECT_EQ(r.err.find("terminate called"), std::string::npos) << ctx;
+  EXPECT_EQ(r.err.find("runtime error:"), std::string::npos) << ctx;  // UBSan report
+  for (const auto& f : c.fragments) {
+    const std::string want = expand(f);
+    EXPECT_NE(r.err.find(want), std::string::npos) << "stderr lacks '" << want << "'\n" << ctx;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, BadInput, ::testing::ValuesIn(bad_cases()),
+                         [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
+
+TEST(CliBadInputTable, CaseNamesAreUniqueAndPlenty) {
+  std::set<std::string> names;
+  for (const auto& c : bad_cases()) EXPECT_TRUE(names.insert(c.name).second) << c.name;
+  EXPECT_GE(names.size(), 35u);
+}
+
+// ------------------------------------------------------------------ positive paths
+
+std::string dev_runs_path() {
+  const std::string preferred = std::string(DANLU_SOURCE_DIR) + "/data/validation/training-dev.yaml";
+  if (fs::exists(preferred)) return preferred;
+  return std::string(DANLU_SOURCE_DIR) + "/../shared/validation/training-dev.yaml";
+}
+
+void expect_clean_success(const std::vector<std::string>& args, const RunResult& r) {
+  const std::string ctx = describe(args, r);
+  EXPECT_FALSE(r.timed_out) << ctx;
+  EXPECT_EQ(r.signal, 0) << ctx;
+  EXPECT_EQ(r.exit_code, 0) << ctx;
+  EXPECT_EQ(r.err, "") << ctx;
+  EXPECT_FALSE(r.out.empty()) << ctx;
+}
+
+TEST(CliOk, TrainDefaultsPrintStepTime) {
+  const std::vector<std::string> args = {"train"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  EXPECT_NE(r.out.find("step_time_s"), std::string::npos) << r.out;
+}
+
+TEST(CliOk, TrainJsonBreakdownSumsToStepTime) {
+  const std::vector<std::string> args = {"train", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out.substr(0, 500);
+  ASSERT_TRUE(j.is_object());
+  ASSERT_TRUE(j.contains("step_time_s"));
+  ASSERT_TRUE(j["step_time_s"].is_number());
+  const double step = j["step_time_s"].get<double>();
+  EXPECT_TRUE(std::isfinite(step));
+  EXPECT_GT(step, 0.0);
+  ASSERT_TRUE(j.contains("breakdown_s"));
+  ASSERT_TRUE(j["breakdown_s"].is_object());
+  EXPECT_GE(j["breakdown_s"].size(), 5u);
+  double sum = 0;
+  for (const auto& [k, v] : j["breakdown_s"].items()) {
+    ASSERT_TRUE(v.is_number()) << k;
+    EXPECT_GE(v.get<double>(), 0.0) << k;
+    sum += v.get<double>();
+  }
+  EXPECT_NEAR(sum, step, 1e-9 * step);
+}
+
+TEST(CliOk, TrainJsonWithExplicitLayoutAndHfModel) {
+  const std::vector<std::string> args = {"train", "--json", "--model", (fixtures() / "good.json").string(), "--gpus", "64",
+                                         "--tp", "8", "--pp", "1", "--dp", "8", "--global-batch", "256",
+                                         "--micro-batch", "2", "--precision", "fp8", "--recompute", "selective",
+                                         "--zero", "1", "--seq-len", "8192"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out.substr(0, 500);
+  EXPECT_GT(j.value("step_time_s", 0.0), 0.0);
+  ASSERT_TRUE(j.contains("layout"));
+  EXPECT_EQ(j["layout"].value("tp", 0), 8);
+  EXPECT_EQ(j["layout"].value("dp", 0), 8);
+  EXPECT_EQ(j["layout"].value("global_batch", 0), 256);
+  EXPECT_EQ(j["layout"].value("precision", std::string()), "fp8");
+}
+
+TEST(CliOk, TrainYamlModel) {
+  const std::vector<std::string> args = {"train", "--model", (fixtures() / "good.yaml").string(), "--gpus", "8"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  EXPECT_NE(r.out.find("step_time_s"), std::string::npos);
+}
+
+TEST(CliOk, ValidateJsonContract) {
+  const std::string path = dev_runs_path();
+  ASSERT_TRUE(fs::exists(path)) << path;
+  const std::vector<std::string> args = {"validate", "--runs", path, "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << r.out.substr(0, 500);
+  ASSERT_TRUE(j.is_object());
+  ASSERT_TRUE(j.contains("runs"));
+  ASSERT_TRUE(j["runs"].is_array());
+  ASSERT_FALSE(j["runs"].empty());
+  int unscored = 0;
+  std::set<std::string> ids;
+  for (const auto& run_j : j["runs"]) {
+    ASSERT_TRUE(run_j.is_object());
+    for (const char* k : {"id", "metric", "measured", "predicted", "error_pct"}) {
+      EXPECT_TRUE(run_j.contains(k)) << k << " missing in " << run_j.dump();
+    }
+    ASSERT_TRUE(run_j["id"].is_string());
+    EXPECT_TRUE(ids.insert(run_j["id"].get<std::string>()).second) << "duplicate id " << run_j["id"];
+    ASSERT_TRUE(run_j["metric"].is_string());
+    const std::string metric = run_j["metric"].get<std::string>();
+    EXPECT_TRUE(metric == "step_time_s" || metric == "tokens_per_s_per_gpu") << metric;
+    ASSERT_TRUE(run_j["measured"].is_number()) << run_j.dump();
+    EXPECT_GT(run_j["measured"].get<double>(), 0.0);
+    if (run_j["error_pct"].is_null()) {
+      ++unscored;
+      ASSERT_TRUE(run_j.contains("reason")) << run_j.dump();
+      ASSERT_TRUE(run_j["reason"].is_string()) << run_j.dump();
+      EXPECT_FALSE(run_j["reason"].get<std::string>().empty()) << run_j.dump();
+    } else {
+      ASSERT_TRUE(run_j["error_pct"].is_number()) << run_j.dump();
+      ASSERT_TRUE(run_j["predicted"].is_number()) << run_j.dump();
+      const double measured = run_j["measured"].get<double>();
+      const double predicted = run_j["predicted"].get<double>();
+      const double err = run_j["error_pct"].get<double>();
+      EXPECT_TRUE(std::isfinite(predicted) && predicted > 0) << run_j.dump();
+      EXPECT_NEAR(err, 100.0 * (predicted - measured) / measured, 1e-6 * (1 + std::fabs(err))) << run_j.dump();
+    }
+  }
+  ASSERT_TRUE(j.contains("summary"));
+  const auto& s = j["summary"];
+  ASSERT_TRUE(s.is_object());
+  for (const char* k : {"count", "unscored", "median_abs_error_pct", "p90_abs_error_pct", "max_abs_error_pct"}) {
+    ASSERT_TRUE(s.contains(k)) << k << " missing in summary " << s.dump();
+    ASSERT_TRUE(s[k].is_number()) << k;
+  }
+  EXPECT_EQ(s["count"].get<long>(), static_cast<long>(j["runs"].size()));
+  EXPECT_EQ(s["unscored"].get<long>(), unscored);
+  const double med = s["median_abs_error_pct"].get<double>();
+  const double p90 = s["p90_abs_error_pct"].get<double>();
+  const double mx = s["max_abs_error_pct"].get<double>();
+  EXPECT_GE(med, 0.0);
+  EXPECT_LE(med, p90 + 1e-12);
+  EXPECT_LE(p90, mx + 1e-12);
+}
+
+TEST(CliOk, ValidateTextOnSmallFile) {
+  const std::vector<std::string> args = {"validate", "--runs", (fixtures() / "good-runs.yaml").string()};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  EXPECT_NE(r.out.find("r1"), std::string::npos) << r.out;
+}
+
+TEST(CliOk, CatalogAccelerators) {
+  const std::vector<std::string> args = {"catalog", "accelerators"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  EXPECT_NE(r.out.find("h100-sxm"), std::string::npos);
+}
+
+TEST(CliOk, CatalogJsonParses) {
+  for (const char* what : {"accelerators", "networks", "models"}) {
+    const std::vector<std::string> args = {"catalog", what, "--json"};
+    const RunResult r = run(args);
+    expect_clean_success(args, r);
+    const auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << what;
+    ASSERT_TRUE(j.is_array()) << what;
+    EXPECT_FALSE(j.empty()) << what;
+    for (const auto& e : j) EXPECT_TRUE(e.contains("id")) << what;
+  }
+}
+
+TEST(CliOk, HelpExitsZero) {
+  const std::vector<std::string> args = {"--help"};
+  const RunResult r = run(args);
+  EXPECT_EQ(r.exit_code, 0) << describe(args, r);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_NE(r.out.find("train"), std::string::npos);
+}
+
+}  // namespace

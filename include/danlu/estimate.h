@@ -57,7 +57,8 @@ enum Defaulted : unsigned {
 };
 
 // Complete a partial layout with danlu's documented defaults (docs/defaults.md):
-//   cp = ep = vpp = 1; micro_batch = 1; zero = 1 (distributed optimizer, as Megatron/NeMo
+//   cp = ep = vpp = 1; micro_batch = 1, except ZeRO-3 without a pipeline, where it is the
+//   whole local batch (global_batch / dp: FSDP frameworks do not accumulate); zero = 1 (distributed optimizer, as Megatron/NeMo
 //   recipes run); sequence_parallel = (tp > 1); tp = the largest divisor of the heads that is
 //   <= min(8, gpus_per_node) and divides gpus/cp; pp = the smallest stage count that fits in
 //   memory (by this estimator), dp fills the rest; global batch = about 4M tokens

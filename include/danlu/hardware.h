@@ -20,6 +20,7 @@ struct Efficiency {
   double gemm[kPrecisions] = {};   // large GEMM sustained / dense peak, by precision
   int tile_m = 128;                // GEMM output tile used for wave quantization
   int tile_n = 256;
+  double gemm_k0 = 256;            // per-tile pipeline fill + epilogue, in K elements: eff ~ K/(K+k0)
   double attn_fwd = 0.5;           // flash-attention forward sustained / bf16 dense peak
   double attn_bwd = 0.4;           // flash-attention backward sustained / bf16 dense peak
   double hbm = 0.8;                // streaming kernels: sustained / peak HBM bandwidth
@@ -31,7 +32,9 @@ struct Efficiency {
   double runtime_reserved_gib = 1; // CUDA/XLA context and driver reservation
   double workspace_gib = 1;        // library workspaces and communication buffers
   double fragmentation = 0.05;     // allocator fragmentation, fraction of allocated bytes
-  double tp_overlap = 0.0;         // fraction of tensor-parallel communication hidden by compute
+  double tp_overlap = 0.8;         // with TP comm overlap on: fraction of the collectives that can hide
+                                   // under the neighbouring GEMMs (all but the first/last chunk)
+  bool tp_overlap_default = false; // whether frameworks on this family overlap TP comm by default
 };
 
 struct Accelerator {

@@ -45,6 +45,10 @@ struct TrainingRun {
   std::string metric;                 // which measured field was used
   double measured_value = 0;
   double measured_peak_memory_gib = 0;  // 0 = not given
+  // accelerator_variant: a part that differs from the catalog's stock one (0 = stock).
+  double power_cap_w = 0;
+  double hbm_gib = 0;
+  double hbm_gbs = 0;
 };
 
 // Parse a runs file (YAML list). Runs of other kinds are skipped; training runs are checked.

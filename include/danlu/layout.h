@@ -31,12 +31,14 @@ struct Layout {
   int zero = 0;                // 0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP)
   int first_stage_layers = 0;  // 0 = default split
   int last_stage_layers = 0;
+  bool tp_comm_overlap = false;  // Megatron --tp-comm-overlap / torchtitan async TP
+  bool flash_attention = true;   // false: unfused attention core (pre-2023 Megatron fused softmax)
 };
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers;
-  std::optional<bool> sequence_parallel;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, flash_attention;
   std::optional<Recompute> recompute;
 };
 

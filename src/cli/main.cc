@@ -45,7 +45,7 @@ struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
-  std::string recompute, precision, sequence_parallel;
+  std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w;
   bool json = false;
 };
 
@@ -77,7 +77,8 @@ int run_train(const TrainFlags& f) {
   const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 10'000'000));
   const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
   const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
-  const Cluster c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
+  Cluster c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
+  if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) apply_variant(&c, static_cast<double>(*cap), 0, 0);
 
   Workload w;
   unsigned extra = 0;
@@ -113,6 +114,20 @@ int run_train(const TrainFlags& f) {
     if (f.sequence_parallel == "true" || f.sequence_parallel == "on") p.sequence_parallel = true;
     else if (f.sequence_parallel == "false" || f.sequence_parallel == "off") p.sequence_parallel = false;
     else throw InputError(fmt::format("--sequence-parallel: '{}' is not one of true, false, on, off", f.sequence_parallel.substr(0, 40)));
+  }
+
+  auto parse_bool = [](const std::string& name, const std::string& v) {
+    if (v == "true" || v == "on") return true;
+    if (v == "false" || v == "off") return false;
+    throw InputError(fmt::format("--{}: '{}' is not one of true, false, on, off", name, v.substr(0, 40)));
+  };
+  if (!f.tp_comm_overlap.empty()) p.tp_comm_overlap = parse_bool("tp-comm-overlap", f.tp_comm_overlap);
+  if (!f.attention_kernel.empty()) {
+    if (f.attention_kernel != "flash" && f.attention_kernel != "unfused") {
+      throw InputError(fmt::format("--attention-kernel: '{}' is not one of flash, unfused{}", f.attention_kernel.substr(0, 40),
+                                   did_you_mean(f.attention_kernel, {"flash", "unfused"})));
+    }
+    p.flash_attention = f.attention_kernel == "flash";
   }
 
   unsigned flags = 0;
@@ -226,6 +241,9 @@ int main(int argc, char** argv) {
   train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
   train->add_option("--sequence-parallel", tf.sequence_parallel, "true|false (default: on when tp > 1)")->expected(0, 1)->default_str("true");
   train->add_option("--recompute", tf.recompute, "none|selective|full");
+  train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
+  train->add_option("--attention-kernel", tf.attention_kernel, "flash|unfused (default flash)");
+  train->add_option("--power-cap-w", tf.power_cap_w, "GPU power limit below TDP, watts");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
   train->add_flag("--json", tf.json, "print JSON instead of tables");

@@ -31,6 +31,8 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.micro_batch = take(p.micro_batch, 1, kDefMicroBatch);
   l.zero = take(p.zero, 1, kDefZero);
   l.first_stage_layers = p.first_stage_layers.value_or(0);
+  l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
+  l.flash_attention = p.flash_attention.value_or(true);
   l.last_stage_layers = p.last_stage_layers.value_or(0);
   const int cp = l.cp > 0 ? l.cp : 1;
 
@@ -56,7 +58,13 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   const int tp = l.tp > 0 ? l.tp : 1;
   const long rest = c.gpus / (static_cast<long>(tp) * cp);
 
+  // Fully sharded data parallel without a pipeline (torchtitan, MaxText, FSDP) runs the whole
+  // local batch in one pass unless told otherwise: micro_batch = global_batch / dp.
+  const bool fsdp_local_batch = !p.micro_batch && l.zero == 3 && global_batch_set;
   auto finish = [&](Layout x) {
+    if (fsdp_local_batch && x.pp == 1 && x.dp > 0 && w->global_batch % x.dp == 0) {
+      x.micro_batch = static_cast<int>(w->global_batch / x.dp);
+    }
     if (!global_batch_set) w->global_batch = default_global_batch(x, w->seq_len);
     return x;
   };
@@ -77,7 +85,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
     if (!p.pp) l.pp = static_cast<int>(rest / (l.dp > 0 ? l.dp : 1));
     if (!p.dp) l.dp = static_cast<int>(rest / (l.pp > 0 ? l.pp : 1));
     l.recompute = modes[0];
-    Layout x = finish(l);
+    Layout x = finish(l);  // (the recompute loop below keeps x's micro_batch)
     for (int i = 0; i < n_modes; ++i) {
       x.recompute = modes[i];
       if (check_layout(m, c, x, *w) != LayoutIssue::kOk) break;
@@ -103,6 +111,9 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
       x.recompute = modes[i];
       Workload wx = *w;
       if (!global_batch_set) wx.global_batch = default_global_batch(x, w->seq_len);
+      if (fsdp_local_batch && x.pp == 1 && wx.global_batch % x.dp == 0) {
+        x.micro_batch = static_cast<int>(wx.global_batch / x.dp);
+      }
       if (check_layout(m, c, x, wx) != LayoutIssue::kOk) continue;
       const Result r = estimate_step(m, c, x, wx);
       if (!r.oom) {

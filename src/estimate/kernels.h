@@ -3,7 +3,9 @@
 // GEMM: roofline — max(FLOPs / (peak * large-GEMM efficiency * wave efficiency),
 // bytes / sustained HBM bandwidth) + one kernel overhead. Wave efficiency: the output is cut
 // into tile_m x tile_n tiles, run in waves of `compute_units` tiles; a partial last wave idles
-// the rest (NVIDIA, "Matrix Multiplication Background User's Guide", wave quantization).
+// the rest (NVIDIA, "Matrix Multiplication Background User's Guide", wave quantization);
+// each tile also pays a fixed pipeline fill and epilogue, worth k0 elements of K, so the
+// efficiency of a GEMM with inner dimension K is K / (K + k0) of the large-GEMM figure.
 // Attention: flash attention (Dao et al. 2022; Dao 2023, FlashAttention-2, sec. 3): causal
 // forward does half of the 4*b*s^2*heads*d score/context FLOPs; backward 2.5x the forward's.
 #pragma once
@@ -21,6 +23,7 @@ struct Rates {
   double in_bytes = 2;     // GEMM operand element size
   double kernel_s = 0;
   int units = 1, tile_m = 128, tile_n = 256;
+  double k0 = 256;
 };
 
 inline double ceil_div(double a, double b) {
@@ -36,7 +39,8 @@ inline double gemm_s(const Rates& r, double m, double n, double k, double count 
   const double waves = ceil_div(tiles, r.units);
   const double wave_eff = tiles / (waves * r.units);
   const double flops = 2.0 * m * n * k;
-  const double t_compute = flops / (r.flops * r.gemm_eff * wave_eff);
+  const double k_eff = k / (k + r.k0);  // mainloop fill + epilogue amortised over K
+  const double t_compute = flops / (r.flops * r.gemm_eff * wave_eff * k_eff);
   const double bytes = (m * k + k * n) * r.in_bytes + m * n * 2.0;
   const double t_mem = bytes / r.hbm;
   return count * ((t_compute > t_mem ? t_compute : t_mem) + r.kernel_s);

@@ -37,7 +37,8 @@ struct LayerCost {
   double tp_f = 0, tp_b = 0;         // exposed TP/SP communication
   double cp_f = 0, cp_b = 0;         // exposed context-parallel ring exchange
   double flops_f = 0;                // forward GEMM FLOPs (for HFU)
-  double attn_flops_f = 0;           // forward attention FLOPs executed (causal half)
+  double attn_flops_f = 0;           // forward attention FLOPs executed
+  double attn_conv_f = 0;            // forward attention FLOPs by the model-FLOP convention (no causal halving)
 };
 
 struct Setup {
@@ -69,6 +70,7 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.r.units = c.acc.compute_units > 0 ? c.acc.compute_units : 1;
   s.r.tile_m = e.tile_m;
   s.r.tile_n = e.tile_n;
+  s.r.k0 = e.gemm_k0;
   s.up.bytes_per_s = c.acc.scale_up_gbs * 1e9 * e.scale_up;
   s.up.latency_s = e.scale_up_latency_us * 1e-6;
   s.out.bytes_per_s = c.nic_gbps_per_gpu / 8.0 * 1e9 * e.scale_out;
@@ -81,7 +83,7 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.dp_on_scale_out = s.dp_grp.n > s.dp_grp.g;
   s.pp_on_scale_out = static_cast<long>(l.tp) * l.cp * l.dp >= d;
   s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
-  s.tp_overlap = e.tp_overlap;
+  s.tp_overlap = l.tp_comm_overlap ? e.tp_overlap : 0.0;
   return s;
 }
 
@@ -115,10 +117,31 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   // all keys). Causal: half of the score/context FLOPs are computed.
   const double seq = w.seq_len;
   const double attn_full = 2.0 * T * seq * q_heads * (a.qk_dim + a.v_dim);
-  const double attn_exec = 0.5 * attn_full;
-  c.attn_flops_f = attn_exec;
-  c.attn_f = attn_exec / (r.attn_flops * r.attn_fwd) + r.kernel_s;
-  c.attn_b = 2.5 * attn_exec / (r.attn_flops * r.attn_bwd) + r.kernel_s;
+  c.attn_conv_f = attn_full;
+  if (l.flash_attention) {
+    const double attn_exec = 0.5 * attn_full;
+    c.attn_flops_f = attn_exec;
+    c.attn_f = attn_exec / (r.attn_flops * r.attn_fwd) + r.kernel_s;
+    c.attn_b = 2.5 * attn_exec / (r.attn_flops * r.attn_bwd) + r.kernel_s;
+  } else {
+    // Unfused core (Megatron-LM before flash attention; Korthikanti et al. 2022 Table 2):
+    // batched score and context GEMMs over the full s x s matrix (their own operand and
+    // result bytes are in the GEMM roofline), then a fused scale-mask-softmax and dropout
+    // streaming the scores through HBM. Forward: softmax read+write, dropout read+write+mask:
+    // 7 bytes per score; backward: dropout and softmax gradients, 11 bytes per score. The
+    // backward does four GEMMs of the forward's two shapes.
+    Rates r16 = r;
+    r16.flops = r.attn_flops;
+    r16.in_bytes = kActBytes;
+    const double batch = static_cast<double>(l.micro_batch) * q_heads;
+    const double sq = seq / l.cp;
+    const double scores = batch * sq * seq;
+    c.attn_flops_f = attn_full;
+    c.attn_f = gemm_s(r16, sq, seq, a.qk_dim, batch) + gemm_s(r16, sq, a.v_dim, seq, batch) +
+               mem_s(r16, 7.0 * scores, 2);
+    c.attn_b = 2.0 * (gemm_s(r16, sq, seq, a.qk_dim, batch) + gemm_s(r16, sq, a.v_dim, seq, batch)) +
+               mem_s(r16, 11.0 * scores, 2);
+  }
 
   // Memory-bound kernels, forward bytes (Korthikanti et al. 2022 Table 2 op list):
   // two norms (read+write), two residual adds (read 2, write 1), dropout masks where the
@@ -147,11 +170,18 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
 
   // Tensor (and sequence) parallel: per layer, two all-reduces forward and two backward
   // (with SP: all-gather + reduce-scatter pairs of the same volume), of T*h activations.
+  // With overlap (Megatron --tp-comm-overlap, torchtitan async TP) the collectives are cut
+  // into chunks pipelined with the neighbouring GEMMs: a fraction tp_overlap can hide, and
+  // never more than the GEMM time it hides under.
   if (l.tp > 1) {
     const double msg = T * h * kActBytes;
-    const double one = all_reduce_s(msg, s.tp_grp, s.up, s.out);
-    c.tp_f = 2.0 * one * (1.0 - s.tp_overlap);
-    c.tp_b = c.tp_f;
+    const double comm = 2.0 * all_reduce_s(msg, s.tp_grp, s.up, s.out);
+    auto exposed = [&](double gemm) {
+      const double hidden = std::min(comm * s.tp_overlap, gemm);
+      return comm - hidden;
+    };
+    c.tp_f = exposed(c.gemm_f);
+    c.tp_b = exposed(c.gemm_b);
   }
   // Context parallel (ring attention, Liu et al. 2023; Megatron-CP): each rank passes its
   // K,V block around the ring (cp-1 steps) forward, and K,V plus their gradients backward,
@@ -259,7 +289,13 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
   b += T * f * kActBytes;                                // activation output
   b += 2.0 * rep * h * mask;                             // dropout masks
-  b += T * (m.heads / tp) * 4.0;                         // flash softmax statistics
+  if (l.flash_attention) {
+    b += T * (m.heads / tp) * 4.0;                       // flash softmax statistics
+  } else if (l.recompute == Recompute::none) {
+    // Unfused core keeps softmax output (2 B), dropout mask (1 B) and dropout output (2 B)
+    // per score: Korthikanti et al. 2022 eq. 1's 5*a*s/h term. Selective recompute drops it.
+    b += 5.0 * l.micro_batch * (m.heads / tp) * (T * static_cast<double>(l.cp)) * T;
+  }
   return b;
 }
 
@@ -404,8 +440,8 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   // halving): one layer's forward for one micro-batch, whole model width, times layers,
   // micro-batches and data-parallel replicas.
   const double recompute_per_layer_mb =
-      l.recompute == Recompute::full        ? (lc.flops_f + 2.0 * lc.attn_flops_f) * l.tp * l.cp
-      : l.recompute == Recompute::selective ? 2.0 * lc.attn_flops_f * l.tp * l.cp
+      l.recompute == Recompute::full        ? (lc.flops_f + lc.attn_conv_f) * l.tp * l.cp
+      : l.recompute == Recompute::selective ? lc.attn_conv_f * l.tp * l.cp
                                             : 0.0;
   res.hardware_flops_per_step =
       res.model_flops_per_step + m.layers * recompute_per_layer_mb * mbd * l.dp;

@@ -62,6 +62,21 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
         throw InputError(fmt::format("{}: {}", io::where(origin, n["network"]), e.what()));
       }
     }
+    const std::string kernel = io::text(n, "attention_kernel", origin, false);
+    if (!kernel.empty()) {
+      if (kernel != "flash" && kernel != "unfused") {
+        throw InputError(fmt::format("{}: attention_kernel '{}' is not one of flash, unfused{}",
+                                     io::where(origin, n["attention_kernel"]), kernel.substr(0, 40),
+                                     did_you_mean(kernel, {"flash", "unfused"})));
+      }
+      r.layout.flash_attention = kernel == "flash";
+    }
+    if (const YAML::Node v = n["accelerator_variant"]; v && !v.IsNull()) {
+      if (!v.IsMap()) throw InputError(fmt::format("{}: accelerator_variant must be a mapping", io::where(origin, v)));
+      r.power_cap_w = io::number(v, "power_cap_w", origin, false, 0, 1, 1e5);
+      r.hbm_gib = io::number(v, "hbm_gib", origin, false, 0, 0.1, 1e5);
+      r.hbm_gbs = io::number(v, "hbm_bandwidth_gbs", origin, false, 0, 1, 1e6);
+    }
     const std::string prec = io::text(n, "precision", origin, false);
     if (!prec.empty()) r.precision = parse_precision(prec, io::where(origin, n["precision"]));
 
@@ -86,6 +101,9 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       }
       if (p["sequence_parallel"] && !p["sequence_parallel"].IsNull()) {
         l.sequence_parallel = io::boolean(p, "sequence_parallel", origin, false);
+      }
+      if (p["tp_comm_overlap"] && !p["tp_comm_overlap"].IsNull()) {
+        l.tp_comm_overlap = io::boolean(p, "tp_comm_overlap", origin, false);
       }
       const std::string rc = io::text(p, "recompute", origin, false);
       if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));

@@ -63,9 +63,10 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
                      precision_name(w.precision));
   out += fmt::format(
       "layout: tp={} pp={} dp={} cp={} ep={} vpp={} micro_batch={} global_batch={} micro_batches={} "
-      "sequence_parallel={} recompute={} zero={}\n",
+      "sequence_parallel={} recompute={} zero={} tp_comm_overlap={} attention={}\n",
       l.tp, l.pp, l.dp, l.cp, l.ep, l.vpp, l.micro_batch, w.global_batch, r.micro_batches,
-      l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero);
+      l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero, l.tp_comm_overlap ? "on" : "off",
+      l.flash_attention ? "flash" : "unfused");
   if (ctx.defaulted) out += fmt::format("defaulted: {}  (see docs/defaults.md)\n", defaulted_names(ctx.defaulted));
   out += "\n";
 
@@ -140,6 +141,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
        {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
         {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero},
+        {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", l.flash_attention ? "flash" : "unfused"},
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
         {"micro_batches", r.micro_batches}}},
       {"defaulted", defaulted},

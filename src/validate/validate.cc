@@ -27,6 +27,15 @@ Cluster make_cluster(const Catalog& cat, const std::string& accelerator, int gpu
   return c;
 }
 
+void apply_variant(Cluster* c, double power_cap_w, double hbm_gib, double hbm_gbs) {
+  if (power_cap_w > 0 && power_cap_w < c->acc.tdp_w) {
+    const double f = std::cbrt(power_cap_w / c->acc.tdp_w);
+    for (double& p : c->acc.peak_tflops) p *= f;
+  }
+  if (hbm_gib > 0) c->acc.hbm_gib = hbm_gib;
+  if (hbm_gbs > 0) c->acc.hbm_gbs = hbm_gbs;
+}
+
 std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, const Catalog& cat) {
   std::vector<RunOutcome> out;
   out.reserve(runs.size());
@@ -41,7 +50,8 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
       out.push_back(std::move(o));
       continue;
     }
-    const Cluster c = make_cluster(cat, r.accelerator, r.gpus, r.gpus_per_node, r.network, r.nics_per_node);
+    Cluster c = make_cluster(cat, r.accelerator, r.gpus, r.gpus_per_node, r.network, r.nics_per_node);
+    apply_variant(&c, r.power_cap_w, r.hbm_gib, r.hbm_gbs);
     Workload w;
     w.seq_len = r.seq_len;
     w.precision = r.precision.value_or(Precision::bf16);
