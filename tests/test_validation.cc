@@ -1,1 +1,90 @@
+// Accuracy on the published dev runs: a regression guard, plus contract checks.
+//
+// The target is median |error| <= 10 % and p90 <= 20 % on the dense runs. danlu does
+// not meet it yet (docs/validation.md); these bounds pin today's accuracy so a change that
+// makes predictions worse fails. Tighten them as the model improves; never loosen them.
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <set>
+
+#include "danlu/catalog.h"
+#include "danlu/inputs.h"
+#include "danlu/validate.h"
+
+namespace {
+
+std::vector<danlu::RunOutcome> dev_outcomes(const std::string& path) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const auto runs = danlu::parse_training_runs(danlu::read_text_file(path), path, cat);
+  return danlu::validate_runs(runs, cat);
+}
+
+const std::string kDev = std::string(DANLU_SOURCE_DIR) + "/data/validation/training-dev.yaml";
+
+TEST(Validation, DevRunsAccuracyDoesNotRegress) {
+  const auto out = dev_outcomes(kDev);
+  const danlu::ValidationSummary s = danlu::summarize(out);
+  EXPECT_EQ(s.count, 74);
+  EXPECT_EQ(s.unscored, 6);  // 2 mixture-of-experts, 4 without a stated vocab
+  EXPECT_LE(s.median_abs_error_pct, 13.0);
+  EXPECT_LE(s.p90_abs_error_pct, 36.0);
+  EXPECT_LE(s.max_abs_error_pct, 60.0);
+}
+
+TEST(Validation, EveryRunIsReportedScoredOrWithAReason) {
+  const auto out = dev_outcomes(kDev);
+  std::set<std::string> ids;
+  for (const auto& o : out) {
+    EXPECT_TRUE(ids.insert(o.id).second) << o.id;
+    if (o.error_pct) {
+      EXPECT_TRUE(std::isfinite(*o.error_pct)) << o.id;
+      EXPECT_GT(o.predicted, 0) << o.id;
+      EXPECT_NEAR(*o.error_pct, 100.0 * (o.predicted - o.measured) / o.measured, 1e-9) << o.id;
+      EXPECT_TRUE(o.reason.empty()) << o.id;
+    } else {
+      EXPECT_FALSE(o.reason.empty()) << o.id;
+    }
+  }
+}
+
+TEST(Validation, DenseCohortsStayWithinTheirBands) {
+  // Per-source bands: a change that fixes one family of runs by breaking another shows here.
+  const auto out = dev_outcomes(kDev);
+  auto median_of = [&](const std::string& prefix) {
+    std::vector<double> e;
+    for (const auto& o : out) {
+      if (o.id.rfind(prefix, 0) == 0 && o.error_pct) e.push_back(std::fabs(*o.error_pct));
+    }
+    return danlu::percentile(e, 50);
+  };
+  EXPECT_LE(median_of("narayanan2021"), 10.0);
+  EXPECT_LE(median_of("korthikanti2022"), 12.0);
+  EXPECT_LE(median_of("mcore"), 8.0);
+  EXPECT_LE(median_of("maxtext"), 10.0);
+  EXPECT_LE(median_of("nemo2407"), 17.0);
+}
+
+TEST(Validation, SharedFileAsPublishedStillScores) {
+  // The unannotated shared copy must parse and score the same runs (annotations only add
+  // structured facts); its accuracy is worse and is reported in README and docs/validation.md.
+  const std::string shared = std::string(DANLU_SOURCE_DIR) + "/../shared/validation/training-dev.yaml";
+  std::FILE* f = std::fopen(shared.c_str(), "r");
+  if (!f) GTEST_SKIP() << "shared/ not beside the checkout";
+  std::fclose(f);
+  const danlu::ValidationSummary s = danlu::summarize(dev_outcomes(shared));
+  EXPECT_EQ(s.count, 74);
+  EXPECT_EQ(s.unscored, 6);
+  EXPECT_LE(s.median_abs_error_pct, 18.0);
+}
+
+TEST(Validation, PercentileInterpolates) {
+  std::vector<double> v = {4, 1, 3, 2};
+  EXPECT_DOUBLE_EQ(danlu::percentile(v, 50), 2.5);
+  EXPECT_DOUBLE_EQ(danlu::percentile(v, 0), 1);
+  EXPECT_DOUBLE_EQ(danlu::percentile(v, 100), 4);
+  v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  EXPECT_NEAR(danlu::percentile(v, 90), 9.1, 1e-12);
+}
+
+}  // namespace
