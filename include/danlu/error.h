@@ -12,9 +12,13 @@
 
 namespace danlu {
 
+// `msg` as one printable line: newlines, tabs and other control characters that user text
+// may carry are shown escaped (\n, \x01), so an error never spans lines.
+std::string one_line(std::string_view msg);
+
 class InputError : public std::runtime_error {
  public:
-  explicit InputError(const std::string& what) : std::runtime_error(what) {}
+  explicit InputError(const std::string& what) : std::runtime_error(one_line(what)) {}
 };
 
 // The candidate closest to `name` by edit distance (case-insensitive), or "" if none is

@@ -1,6 +1,7 @@
 // danlu — the command line: train, validate, catalog. A thin front end: parse flags into
 // value types, call the estimator, print a report. Bad input: one line on stderr, exit 2.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
@@ -20,7 +21,7 @@ namespace {
 
 // A numeric flag kept as text until we can say exactly what is wrong with it.
 std::optional<long> int_flag(const std::string& name, const std::string& text, long lo, long hi) {
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) return std::nullopt;  // flag not given (an explicit empty value is caught by CLI11's check below)
   double v = 0;
   if (!io::parse_number(text, &v)) {
     throw InputError(fmt::format("--{}: '{}' is not a number; allowed: a whole number in [{}, {}]", name,
@@ -65,6 +66,14 @@ std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, co
     case LayoutIssue::kBatchNotDivisible:
       return fmt::format("layout {}: global batch {} is not divisible by micro_batch*dp = {}", lay, w.global_batch,
                          static_cast<long>(l.micro_batch) * l.dp);
+    case LayoutIssue::kPrecisionUnsupported: {
+      std::string allowed;
+      for (int p = 0; p < kPrecisions; ++p) {
+        if (c.acc.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
+      }
+      return fmt::format("--precision {}: {} has no tensor-core rate for it; allowed on this accelerator: {}",
+                         precision_name(w.precision), c.acc.id, allowed);
+    }
     default:
       return fmt::format("layout {}: {}", lay, layout_issue_text(issue));
   }
@@ -74,6 +83,7 @@ int run_train(const TrainFlags& f) {
   const Catalog& cat = builtin_catalog();
   int max_seq = 0;
   const Model model = load_model(f.model, cat, &max_seq);
+  if (f.gpus.empty()) throw InputError("--gpus: empty value; allowed: a whole number in [1, 10000000]");
   const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 10'000'000));
   const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
   const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
@@ -216,8 +226,26 @@ int run_catalog(const std::string& what, bool json) {
 }  // namespace
 }  // namespace danlu
 
+namespace {
+
+// One line, printable: control characters from user text are shown escaped.
+void print_error(const std::string& msg) {
+  std::fprintf(stderr, "danlu: error: %s\n", danlu::one_line(msg).c_str());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace danlu;
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string sub = argv[1];
+    const std::vector<std::string> subs = {"train", "validate", "catalog"};
+    if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
+      print_error(fmt::format("unknown command '{}'; allowed: train, validate, catalog{}", sub.substr(0, 40),
+                              did_you_mean(sub, subs)));
+      return 2;
+    }
+  }
   CLI::App app{"danlu (丹炉): plan and predict LLM training before lighting the furnace"};
   app.require_subcommand(1);
   TrainFlags tf;
@@ -271,7 +299,7 @@ int main(int argc, char** argv) {
     for (char& ch : msg) {
       if (ch == '\n') ch = ' ';
     }
-    std::fprintf(stderr, "danlu: error: %s (see danlu --help)\n", msg.c_str());
+    print_error(msg + " (see danlu --help)");
     return 2;
   }
   try {
@@ -280,10 +308,10 @@ int main(int argc, char** argv) {
     if (*validate) return run_validate(runs_path, vjson);
     if (*catalog) return run_catalog(what, cjson);
   } catch (const InputError& e) {
-    std::fprintf(stderr, "danlu: error: %s\n", e.what());
+    print_error(e.what());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "danlu: error: %s\n", e.what());
+    print_error(e.what());
     return 2;
   }
   return 0;

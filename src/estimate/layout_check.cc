@@ -55,17 +55,20 @@ bool split_stages(int layers, const Layout& l, StageSplit* out) {
     const int base = layers / chunks;
     const int extra = layers % chunks;
     if (base < 1) return false;
-    // Chunks 1..chunks-2 (interior, in virtual order) take the extras; a rank's chunks are
-    // rank, rank+pp, ... so rank 0 owns chunk 0 (never extra first) and rank pp-1 the last.
+    // The extra layers go to the interior chunks first (in virtual order), then to the last
+    // chunk, then the first: those also hold the output layer and the embedding.
+    const int interior = chunks - 2 > 0 ? chunks - 2 : 0;
+    const int extra_interior = extra < interior ? extra : interior;
+    const int left = extra - extra_interior;
+    auto chunk_layers = [&](int chunk) {
+      if (chunk == chunks - 1) return base + (left >= 1 ? 1 : 0);
+      if (chunk == 0) return base + (left >= 2 ? 1 : 0);
+      return base + (chunk - 1 < extra_interior ? 1 : 0);
+    };
+    // A rank's chunks are rank, rank+pp, rank+2pp, ...
     auto rank_layers = [&](int rank) {
       int n = 0;
-      for (int v = 0; v < vc; ++v) {
-        const int chunk = v * l.pp + rank;
-        const bool edge = chunk == 0 || chunk == chunks - 1;
-        // interior chunks ranked by position; the first `extra` interior chunks get +1
-        int order = chunk - 1;
-        n += base + ((!edge && order < extra) ? 1 : 0);
-      }
+      for (int v = 0; v < vc; ++v) n += chunk_layers(v * l.pp + rank);
       return n;
     };
     s.first = rank_layers(0);

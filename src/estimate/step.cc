@@ -282,12 +282,16 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   const double rep = l.sequence_parallel ? T / tp : T;
   const double mask = m.linear_bias ? 1.0 : 0.0;
   if (l.recompute == Recompute::full) return rep * h * kActBytes;  // the layer input only
+  // GEMM inputs kept for the weight-gradient GEMM are stored at the GEMM precision: with FP8
+  // (Transformer Engine, torchao) the cast copy is what is saved.
+  const double gin = s.r.in_bytes < kActBytes ? s.r.in_bytes : kActBytes;
   double b = 0;
   b += 2.0 * rep * h * kActBytes;                        // two norm inputs
-  b += 2.0 * rep * h * kActBytes;                        // QKV and MLP-up inputs (norm outputs)
-  b += T * (q_out + kv_out + o_in) * kActBytes;          // q, k, v and attention output
+  b += 2.0 * rep * h * gin;                              // QKV and MLP-up inputs (norm outputs)
+  b += T * (q_out + kv_out) * kActBytes;                 // q, k, v for the attention backward
+  b += T * o_in * gin;                                   // attention output (out-projection input)
   b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
-  b += T * f * kActBytes;                                // activation output
+  b += T * f * gin;                                      // activation output (down-projection input)
   b += 2.0 * rep * h * mask;                             // dropout masks
   if (l.flash_attention) {
     b += T * (m.heads / tp) * 4.0;                       // flash softmax statistics

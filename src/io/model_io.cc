@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -41,6 +42,10 @@ std::string json_where(const std::string& text, const std::string& origin, const
 }  // namespace
 
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw InputError(fmt::format("{}: is a directory; expected a file", path));
+  }
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open file (does it exist and is it readable?)", path));
   f.seekg(0, std::ios::end);
@@ -89,6 +94,9 @@ Model model_from_hf_json(const std::string& text, const std::string& origin, int
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(fmt::format("{}:{}: malformed JSON: {}", origin, line_of_offset(text, e.byte),
+                                 std::string(e.what()).substr(0, 160)));
+  } catch (const nlohmann::json::exception& e) {  // e.g. number overflow ('1e999')
+    throw InputError(fmt::format("{}: malformed JSON: {}; numbers must be finite", origin,
                                  std::string(e.what()).substr(0, 160)));
   }
   if (!j.is_object()) throw InputError(fmt::format("{}: a config.json must be a JSON object", origin));

@@ -1,4 +1,4 @@
-// Closest-name suggestions for unknown ids (Levenshtein distance, case-insensitive).
+// Error text helpers: one-line messages, closest-name suggestions (Levenshtein distance).
 #include <algorithm>
 #include <cctype>
 
@@ -23,6 +23,29 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+std::string one_line(std::string_view msg) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(msg.size());
+  for (const char c : msg) {
+    const auto ch = static_cast<unsigned char>(c);
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (ch == '\t') {
+      out += ' ';
+    } else if (ch < 0x20 || ch == 0x7f) {
+      out += "\\x";
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
   std::string best;
