@@ -264,7 +264,12 @@ RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, con
   const double per_layer = pc.per_layer_attn + pc.per_layer_mlp;
   rc.params = n * per_layer / l.tp;
   if (has_emb) rc.params += pc.embedding / l.tp;
-  if (has_head) rc.params += (m.tied_embeddings ? pc.embedding : pc.output) / l.tp;
+  if (has_head) {
+    // A tied head is the embedding table itself on a single rank; the last pipeline rank
+    // keeps its own copy of the word embeddings (not the position table).
+    const double head = m.tied_embeddings ? (has_emb ? 0.0 : static_cast<double>(m.vocab) * m.hidden) : pc.output;
+    rc.params += head / l.tp;
+  }
   return rc;
 }
 

@@ -58,6 +58,7 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
     w.global_batch = r.global_batch.value_or(1);
     o.layout = resolve_layout(r.model, c, r.layout, &w, r.global_batch.has_value(), &o.defaulted);
     if (!r.precision) o.defaulted |= kDefPrecision;
+    if (!r.global_batch) o.defaulted |= kDefGlobalBatch;
     o.workload = w;
     const LayoutIssue issue = check_layout(r.model, c, o.layout, w);
     if (issue != LayoutIssue::kOk) {
