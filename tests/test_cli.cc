@@ -259,6 +259,7 @@ const fs::path& fixtures() {
     write_file(d / "frac-hidden.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": 4096.5"));
     write_file(d / "bad-type.json", replace_once(json, "\"model_type\": \"llama\"", "\"model_type\": \"lama\""));
     write_file(d / "array.json", "[1, 2, 3]\n");
+    write_file(d / "overflow.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": 1e999"));
     write_file(d / "kv-gt-heads.json",
                replace_once(json, "\"num_key_value_heads\": 8", "\"num_key_value_heads\": 64"));
     write_file(d / "heads-not-dividing.yaml",
@@ -281,6 +282,7 @@ const fs::path& fixtures() {
     write_file(d / "runs-no-measured.yaml", run.substr(0, run.find("  measured:")));
     write_file(d / "runs-empty-measured.yaml", replace_once(run, "    step_time_s: 5.0\n", "    mfu_pct: 40\n"));
     write_file(d / "runs-bad-kind.yaml", replace_once(run, "kind: training", "kind: trainig"));
+    write_file(d / "runs-kind-newline.yaml", replace_once(run, "kind: training", "kind: \"train\\ning\""));
     write_file(d / "runs-no-model.yaml", replace_once(run, "  model:\n    preset: llama3-8b\n", ""));
     write_file(d / "runs-bad-precision.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  precision: bf17\n"));
     write_file(d / "runs-bad-recompute.yaml",
@@ -336,6 +338,7 @@ const std::vector<BadCase>& bad_cases() {
       {"UnknownModel", {"train", "--model", "llama3-70"}, {"'llama3-70'", "did you mean 'llama3-70b'"}},
       {"UnknownModelEmpty", {"train", "--model", ""}, {"unknown model"}},
       {"UnknownAccelerator", {"train", "--accelerator", "h100-sx"}, {"'h100-sx'", "did you mean 'h100-sxm'"}},
+      {"UnknownAcceleratorWithNewline", {"train", "--accelerator", "h100\nsxm"}, {"unknown accelerator"}},
       {"UnknownNetwork", {"train", "--network", "ib-ndr-40"}, {"'ib-ndr-40'", "did you mean 'ib-ndr-400'"}},
       // ---- --gpus
       {"GpusZero", {"train", "--gpus", "0"}, {"--gpus", "0", "[1, "}},
@@ -410,6 +413,9 @@ const std::vector<BadCase>& bad_cases() {
       {"ModelJsonUnsupportedType",
        {"train", "--model", "@bad-type.json"},
        {"@bad-type.json:3:", "'lama'", "did you mean 'llama'"}},
+      {"ModelJsonNumberOverflow",
+       {"train", "--model", "@overflow.json"},
+       {"@overflow.json", "1e999"}},
       {"ModelJsonNotObject", {"train", "--model", "@array.json"}, {"@array.json", "object"}},
       {"ModelJsonKvHeadsGreaterThanHeads", {"train", "--model", "@kv-gt-heads.json"}, {"@kv-gt-heads.json", "kv_heads"}},
       {"ModelYamlHeadsNotDividingHidden",
@@ -449,6 +455,7 @@ const std::vector<BadCase>& bad_cases() {
       {"RunsWrongKind",
        {"validate", "--runs", "@runs-bad-kind.yaml"},
        {"@runs-bad-kind.yaml:1:", "'trainig'", "did you mean 'training'"}},
+      {"RunsKindWithNewline", {"validate", "--runs", "@runs-kind-newline.yaml"}, {"@runs-kind-newline.yaml:1:", "kind"}},
       {"RunsNoModel", {"validate", "--runs", "@runs-no-model.yaml"}, {"@runs-no-model.yaml:1:", "model"}},
       {"RunsBadPrecision",
        {"validate", "--runs", "@runs-bad-precision.yaml"},
@@ -471,7 +478,7 @@ const std::vector<BadCase>& bad_cases() {
       {"UnknownFlagValidate", {"validate", "--runs", "@good-runs.yaml", "--gpus", "8"}, {"--gpus"}},
       {"CatalogUnknownList", {"catalog", "gpus"}, {"'gpus'", "accelerators"}},
       {"CatalogTypo", {"catalog", "acelerators"}, {"did you mean 'accelerators'"}},
-      {"CatalogMissingList", {"catalog"}, {"what"}},
+      {"CatalogMissingList", {"catalog"}, {"allowed: accelerators, networks, models"}},
   };
   return cases;
 }

@@ -55,8 +55,8 @@ std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, co
                                       l.micro_batch);
   switch (issue) {
     case LayoutIssue::kProductMismatch:
-      return fmt::format("layout {}: tp*pp*dp*cp = {} but --gpus is {}; the product must equal the GPU count", lay,
-                         static_cast<long long>(l.tp) * l.pp * l.dp * l.cp, c.gpus);
+      return fmt::format("layout {}: tp*pp*dp*cp = {:.0f} but --gpus is {}; the product must equal the GPU count", lay,
+                         static_cast<double>(l.tp) * l.pp * l.dp * l.cp, c.gpus);
     case LayoutIssue::kHeadsNotDivisible:
       return fmt::format("layout {}: the model's {} attention heads are not divisible by tp={}; allowed tp divides {}",
                          lay, m.heads, l.tp, m.heads);
@@ -285,7 +285,7 @@ int main(int argc, char** argv) {
   std::string what;
   bool cjson = false;
   CLI::App* catalog = app.add_subcommand("catalog", "list the built-in catalogs with each figure's source");
-  catalog->add_option("what", what, "accelerators|networks|models")->required();
+  catalog->add_option("list", what, "accelerators|networks|models");
   catalog->add_flag("--json", cjson, "print JSON");
 
   try {
@@ -306,7 +306,10 @@ int main(int argc, char** argv) {
     if (tf.sequence_parallel.empty() && train->count("--sequence-parallel") > 0) tf.sequence_parallel = "true";
     if (*train) return run_train(tf);
     if (*validate) return run_validate(runs_path, vjson);
-    if (*catalog) return run_catalog(what, cjson);
+    if (*catalog) {
+      if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");
+      return run_catalog(what, cjson);
+    }
   } catch (const InputError& e) {
     print_error(e.what());
     return 2;

@@ -91,7 +91,10 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
     return LayoutIssue::kNonPositive;
   }
   if (l.zero < 0 || l.zero > 3) return LayoutIssue::kZeroRange;
-  if (static_cast<long long>(l.tp) * l.pp * l.dp * l.cp != c.gpus) return LayoutIssue::kProductMismatch;
+  // In double: each degree is < 2^31, so the product is exact up to 2^53 and cannot overflow.
+  if (static_cast<double>(l.tp) * l.pp * l.dp * l.cp != static_cast<double>(c.gpus)) {
+    return LayoutIssue::kProductMismatch;
+  }
   if (m.heads % l.tp != 0) return LayoutIssue::kHeadsNotDivisible;
   if (l.vpp > 1 && l.pp == 1) return LayoutIssue::kVppWithoutPp;
   if (l.pp > m.layers) return LayoutIssue::kTooManyStages;
