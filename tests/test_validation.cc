@@ -27,9 +27,9 @@ TEST(Validation, DevRunsAccuracyDoesNotRegress) {
   const danlu::ValidationSummary s = danlu::summarize(out);
   EXPECT_EQ(s.count, 74);
   EXPECT_EQ(s.unscored, 6);  // 2 mixture-of-experts, 4 without a stated vocab
-  EXPECT_LE(s.median_abs_error_pct, 12.0);
-  EXPECT_LE(s.p90_abs_error_pct, 34.0);
-  EXPECT_LE(s.max_abs_error_pct, 60.0);
+  EXPECT_LE(s.median_abs_error_pct, 10.0);
+  EXPECT_LE(s.p90_abs_error_pct, 25.0);
+  EXPECT_LE(s.max_abs_error_pct, 35.0);
 }
 
 TEST(Validation, EveryRunIsReportedScoredOrWithAReason) {

@@ -21,6 +21,31 @@ def additions(r):
     if rid.startswith('torchtitan') and '500 W' in notes and '96GB' in notes:
         top.append('accelerator_variant: {power_cap_w: 500, hbm_gib: 96, hbm_bandwidth_gbs: 2400}')
         why.append('accelerator_variant from the notes: H100 SXM 96GB HBM2e (2.4 TB/s) at a 500 W power limit')
+    if rid.startswith('torchtitan'):
+        top.append('attention_kernel: flash2')
+        why.append('attention_kernel flash2: torch SDPA on H100 dispatches its FlashAttention-2 backend '
+                   '(cuDNN attention opt-in since pytorch/pytorch#138522, Oct 2024; observed dispatch in '
+                   'pytorch/torchtitan#1042)')
+        rc = (r.get('parallel') or {}).get('recompute')
+        if rc == 'selective':
+            top.append('selective_recompute: op')
+            why.append("selective_recompute op: torchtitan's selective AC option defaults to 'op' "
+                       "(per-op SAC, named in the asynctp notes)")
+        techniques = notes[notes.find('Techniques'):] if 'Techniques' in notes else notes
+        if 'compile' not in techniques.split(';')[0] and 'compile' not in notes:
+            top.append('fused_elementwise: false')
+            why.append('fused_elementwise false: no torch.compile in the techniques (eager PyTorch)')
+    par0 = r.get('parallel') or {}
+    if (rid.startswith('torchtitan') and par0.get('pp', 1) > 1 and 'micro_batch' not in par0
+            and 'schedule 1F1B' in notes):
+        # torchtitan (Dec 2024): pipeline_parallel_microbatches defaults to the number of
+        # pipeline stages, one per rank for 1F1B. (Interleaved runs are left alone: how many
+        # stages per rank they built is not stated.)
+        local = par0['global_batch'] // par0['dp']
+        par.append(f"micro_batch: {local // par0['pp']}")
+        why.append(f"micro_batch {local // par0['pp']}: torchtitan's pipeline_parallel_microbatches defaults to "
+                   f"the number of stages ({par0['pp']} for 1F1B), splitting the local batch "
+                   f"global_batch/dp = {local}")
     tp = (r.get('parallel') or {}).get('tp', 1)
     if tp and tp > 1:
         if re.search(r'async ?TP', notes, re.I):

@@ -23,6 +23,8 @@ struct Efficiency {
   double gemm_k0 = 256;            // per-tile pipeline fill + epilogue, in K elements: eff ~ K/(K+k0)
   double attn_fwd = 0.5;           // flash-attention forward sustained / bf16 dense peak
   double attn_bwd = 0.4;           // flash-attention backward sustained / bf16 dense peak
+  double attn_fa2_fwd = 0.5;       // FlashAttention-2 forward / bf16 dense peak
+  double attn_fa2_bwd = 0.4;       // FlashAttention-2 backward / bf16 dense peak
   double hbm = 0.8;                // streaming kernels: sustained / peak HBM bandwidth
   double scale_up = 0.8;           // NCCL bus bandwidth / scale-up link rate (one direction)
   double scale_out = 0.9;          // NCCL bus bandwidth / NIC line rate

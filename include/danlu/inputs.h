@@ -56,5 +56,6 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
                                              const Catalog& cat);
 
 Recompute parse_recompute(const std::string& s, const std::string& where);
+AttentionKernel parse_attention_kernel(const std::string& s, const std::string& where);
 
 }  // namespace danlu

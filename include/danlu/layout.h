@@ -16,7 +16,16 @@
 
 namespace danlu {
 
-enum class Recompute : std::uint8_t { none, selective, full };
+// none; selective = Megatron's core-attention recompute (Korthikanti et al. 2022);
+// selective_op = torchtitan's per-op selective checkpointing (saves matmul and attention
+// outputs except every second matmul, recomputes elementwise ops); full = whole layers.
+enum class Recompute : std::uint8_t { none, selective, selective_op, full };
+const char* recompute_name(Recompute r);
+
+// flash = the best fused kernel of the family (FlashAttention-3 / cuDNN on Hopper);
+// flash2 = FlashAttention-2 (PyTorch SDPA's flash backend); unfused = batched GEMMs + softmax.
+enum class AttentionKernel : std::uint8_t { flash, flash2, unfused };
+const char* attention_kernel_name(AttentionKernel k);
 
 struct Layout {
   int tp = 1;
@@ -32,13 +41,15 @@ struct Layout {
   int first_stage_layers = 0;  // 0 = default split
   int last_stage_layers = 0;
   bool tp_comm_overlap = false;  // Megatron --tp-comm-overlap / torchtitan async TP
-  bool flash_attention = true;   // false: unfused attention core (pre-2023 Megatron fused softmax)
+  AttentionKernel attention = AttentionKernel::flash;
+  bool fused_elementwise = true; // false: eager PyTorch elementwise ops (no torch.compile/TE fusion)
 };
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers;
-  std::optional<bool> sequence_parallel, tp_comm_overlap, flash_attention;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise;
+  std::optional<AttentionKernel> attention;
   std::optional<Recompute> recompute;
 };
 

@@ -46,7 +46,7 @@ struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
-  std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w;
+  std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
   bool json = false;
 };
 
@@ -132,13 +132,8 @@ int run_train(const TrainFlags& f) {
     throw InputError(fmt::format("--{}: '{}' is not one of true, false, on, off", name, v.substr(0, 40)));
   };
   if (!f.tp_comm_overlap.empty()) p.tp_comm_overlap = parse_bool("tp-comm-overlap", f.tp_comm_overlap);
-  if (!f.attention_kernel.empty()) {
-    if (f.attention_kernel != "flash" && f.attention_kernel != "unfused") {
-      throw InputError(fmt::format("--attention-kernel: '{}' is not one of flash, unfused{}", f.attention_kernel.substr(0, 40),
-                                   did_you_mean(f.attention_kernel, {"flash", "unfused"})));
-    }
-    p.flash_attention = f.attention_kernel == "flash";
-  }
+  if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
+  if (!f.fused_elementwise.empty()) p.fused_elementwise = parse_bool("fused-elementwise", f.fused_elementwise);
 
   unsigned flags = 0;
   const Layout l = resolve_layout(model, c, p, &w, gb.has_value(), &flags);
@@ -268,9 +263,10 @@ int main(int argc, char** argv) {
   train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
   train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
   train->add_option("--sequence-parallel", tf.sequence_parallel, "true|false (default: on when tp > 1)")->expected(0, 1)->default_str("true");
-  train->add_option("--recompute", tf.recompute, "none|selective|full");
+  train->add_option("--recompute", tf.recompute, "none|selective|selective-op|full");
   train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
-  train->add_option("--attention-kernel", tf.attention_kernel, "flash|unfused (default flash)");
+  train->add_option("--attention-kernel", tf.attention_kernel, "flash|flash2|unfused (default flash: the family's best fused kernel)");
+  train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
   train->add_option("--power-cap-w", tf.power_cap_w, "GPU power limit below TDP, watts");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");

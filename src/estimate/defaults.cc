@@ -32,7 +32,8 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.zero = take(p.zero, 1, kDefZero);
   l.first_stage_layers = p.first_stage_layers.value_or(0);
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
-  l.flash_attention = p.flash_attention.value_or(true);
+  l.attention = p.attention.value_or(AttentionKernel::flash);
+  l.fused_elementwise = p.fused_elementwise.value_or(true);
   l.last_stage_layers = p.last_stage_layers.value_or(0);
   const int cp = l.cp > 0 ? l.cp : 1;
 

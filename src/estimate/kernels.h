@@ -19,6 +19,7 @@ struct Rates {
   double gemm_eff = 1;     // large-GEMM fraction of that peak
   double attn_flops = 1;   // dense 16-bit peak, FLOP/s (attention runs in 16-bit)
   double attn_fwd = 1, attn_bwd = 1;
+  double attn_fa2_fwd = 1, attn_fa2_bwd = 1;
   double hbm = 1;          // sustained bytes/s
   double in_bytes = 2;     // GEMM operand element size
   double kernel_s = 0;

@@ -114,6 +114,25 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
   return LayoutIssue::kOk;
 }
 
+const char* recompute_name(Recompute r) {
+  switch (r) {
+    case Recompute::none: return "none";
+    case Recompute::selective: return "selective";
+    case Recompute::selective_op: return "selective-op";
+    case Recompute::full: return "full";
+  }
+  return "?";
+}
+
+const char* attention_kernel_name(AttentionKernel k) {
+  switch (k) {
+    case AttentionKernel::flash: return "flash";
+    case AttentionKernel::flash2: return "flash2";
+    case AttentionKernel::unfused: return "unfused";
+  }
+  return "?";
+}
+
 const char* layout_issue_text(LayoutIssue i) {
   switch (i) {
     case LayoutIssue::kOk: return "ok";

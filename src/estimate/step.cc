@@ -37,6 +37,8 @@ struct LayerCost {
   double tp_f = 0, tp_b = 0;         // exposed TP/SP communication
   double cp_f = 0, cp_b = 0;         // exposed context-parallel ring exchange
   double flops_f = 0;                // forward GEMM FLOPs (for HFU)
+  double op_sac_gemm_f = 0;          // forward GEMMs per-op selective checkpointing recomputes
+  double op_sac_flops_f = 0;
   double attn_flops_f = 0;           // forward attention FLOPs executed
   double attn_conv_f = 0;            // forward attention FLOPs by the model-FLOP convention (no causal halving)
 };
@@ -61,6 +63,8 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.r.attn_flops = c.acc.peak_tflops[static_cast<int>(Precision::bf16)] * 1e12;
   s.r.attn_fwd = e.attn_fwd;
   s.r.attn_bwd = e.attn_bwd;
+  s.r.attn_fa2_fwd = e.attn_fa2_fwd;
+  s.r.attn_fa2_bwd = e.attn_fa2_bwd;
   s.r.hbm = c.acc.hbm_gbs * 1e9 * e.hbm;
   s.r.in_bytes = (w.precision == Precision::fp8 || w.precision == Precision::mxfp8) ? 1.0
                  : w.precision == Precision::nvfp4                                ? 0.5625
@@ -112,17 +116,26 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
              gemm_s(r, T, h, up_cols) + gemm_s(r, h, up_cols, T) +               // up/gate
              gemm_s(r, T, f, h) + gemm_s(r, f, h, T);                            // down
   c.flops_f = 2.0 * T * (h * (q_out + kv_out) + o_in * h + h * up_cols + f * h);
+  // torchtitan per-op SAC saves every matmul output except every second one in forward order
+  // (q, k, v, o, w1, w3, w2 for SwiGLU; q, k, v, o, up, down otherwise): k, o and w3 (or down)
+  // are recomputed (torchtitan activation_checkpoint.py, selective_ac_option = "op").
+  {
+    const double second_mlp = m.gated_mlp ? gemm_s(r, T, f, h) : gemm_s(r, T, h, f);
+    c.op_sac_gemm_f = gemm_s(r, T, kv_out / 2.0, h) + gemm_s(r, T, h, o_in) + second_mlp;
+    c.op_sac_flops_f = 2.0 * T * (h * kv_out / 2.0 + o_in * h + f * h);
+  }
 
   // Flash attention over the full sequence (context-parallel ranks hold T = b*s/cp queries,
   // all keys). Causal: half of the score/context FLOPs are computed.
   const double seq = w.seq_len;
   const double attn_full = 2.0 * T * seq * q_heads * (a.qk_dim + a.v_dim);
   c.attn_conv_f = attn_full;
-  if (l.flash_attention) {
+  if (l.attention != AttentionKernel::unfused) {
+    const bool fa2 = l.attention == AttentionKernel::flash2;
     const double attn_exec = 0.5 * attn_full;
     c.attn_flops_f = attn_exec;
-    c.attn_f = attn_exec / (r.attn_flops * r.attn_fwd) + r.kernel_s;
-    c.attn_b = 2.5 * attn_exec / (r.attn_flops * r.attn_bwd) + r.kernel_s;
+    c.attn_f = attn_exec / (r.attn_flops * (fa2 ? r.attn_fa2_fwd : r.attn_fwd)) + r.kernel_s;
+    c.attn_b = 2.5 * attn_exec / (r.attn_flops * (fa2 ? r.attn_fa2_bwd : r.attn_bwd)) + r.kernel_s;
   } else {
     // Unfused core (Megatron-LM before flash attention; Korthikanti et al. 2022 Table 2):
     // batched score and context GEMMs over the full s x s matrix (their own operand and
@@ -146,20 +159,28 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   // Memory-bound kernels, forward bytes (Korthikanti et al. 2022 Table 2 op list):
   // two norms (read+write), two residual adds (read 2, write 1), dropout masks where the
   // model has GPT-style dropout, the MLP activation, rotary embedding on q and k, FP8 casts.
+  // Unfused (eager PyTorch) elementwise code runs each op as its own kernel through fp32
+  // temporaries: the reference RMSNorm (x.float(), pow, mean, rsqrt-mul, type_as, weight-mul)
+  // moves 36 B per element instead of 4; complex-multiply rotary 20 B instead of 4; SwiGLU
+  // (silu, then mul) 10 B instead of 6 per MLP element.
+  const bool fused = l.fused_elementwise;
+  const double norm_bpe = fused ? 2.0 * kActBytes : 36.0;
+  const double rope_bpe = fused ? 2.0 * kActBytes : 20.0;
+  const double act_bpe = m.gated_mlp ? (fused ? 3.0 * kActBytes : 10.0) : 2.0 * kActBytes;
   const double rep = l.sequence_parallel ? T / tp : T;  // tokens in the non-tensor-parallel region
   double bytes = 0;
   double kernels = 0;
-  bytes += 2 * 2.0 * rep * h * kActBytes;             // norms
+  bytes += 2 * rep * h * norm_bpe;                    // norms
   bytes += 2 * 3.0 * rep * h * kActBytes;             // residual adds
-  kernels += 4;
+  kernels += fused ? 4 : 14;
   if (m.linear_bias) {                                // bias-dropout-add: bias read + 1-byte mask
     bytes += 2 * rep * h * 1.0;
   }
-  bytes += (m.gated_mlp ? 3.0 : 2.0) * T * f * kActBytes;  // activation (SwiGLU reads two inputs)
-  kernels += 1;
+  bytes += act_bpe * T * f;                           // activation (SwiGLU reads two inputs)
+  kernels += fused ? 1 : 2;
   if (m.learned_positions == 0) {                     // rotary on q and k
-    bytes += 2.0 * T * (q_out + kv_out / 2.0) * kActBytes;
-    kernels += 1;
+    bytes += T * (q_out + kv_out / 2.0) * rope_bpe;
+    kernels += fused ? 1 : 8;
   }
   if (r.in_bytes < 2.0) {                             // cast each GEMM's activation input to fp8
     bytes += (kActBytes + r.in_bytes) * T * (h + o_in + h + f);
@@ -242,6 +263,9 @@ RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, con
     tp += n * (lc.tp_f + lc.cp_f);
   } else if (l.recompute == Recompute::selective) {
     attn += n * lc.attn_f;
+  } else if (l.recompute == Recompute::selective_op) {
+    gemm += n * lc.op_sac_gemm_f;
+    mem += n * lc.mem_f;
   }
   double fwd = n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
   if (has_head) {
@@ -297,8 +321,13 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   b += T * o_in * gin;                                   // attention output (out-projection input)
   b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
   b += T * f * gin;                                      // activation output (down-projection input)
+  if (l.recompute == Recompute::selective_op) {
+    // Per-op SAC recomputes the elementwise ops and every second matmul: the norm outputs,
+    // the activation output and one of the two MLP up/gate outputs are not kept.
+    b -= 2.0 * rep * h * gin + T * f * gin + (m.gated_mlp ? T * f * kActBytes : 0.0);
+  }
   b += 2.0 * rep * h * mask;                             // dropout masks
-  if (l.flash_attention) {
+  if (l.attention != AttentionKernel::unfused) {
     b += T * (m.heads / tp) * 4.0;                       // flash softmax statistics
   } else if (l.recompute == Recompute::none) {
     // Unfused core keeps softmax output (2 B), dropout mask (1 B) and dropout output (2 B)
@@ -450,8 +479,9 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   // micro-batches and data-parallel replicas.
   const double recompute_per_layer_mb =
       l.recompute == Recompute::full        ? (lc.flops_f + lc.attn_conv_f) * l.tp * l.cp
-      : l.recompute == Recompute::selective ? lc.attn_conv_f * l.tp * l.cp
-                                            : 0.0;
+      : l.recompute == Recompute::selective    ? lc.attn_conv_f * l.tp * l.cp
+      : l.recompute == Recompute::selective_op ? lc.op_sac_flops_f * l.tp * l.cp
+                                               : 0.0;
   res.hardware_flops_per_step =
       res.model_flops_per_step + m.layers * recompute_per_layer_mb * mbd * l.dp;
   const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;

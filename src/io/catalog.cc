@@ -59,6 +59,8 @@ std::vector<FamilyEntry> parse_families(const std::string& text) {
     e.tp_overlap_default = io::boolean(n, "tp_overlap_default", origin, false);
     e.attn_fwd = io::number(n, "attention_fwd", origin, true, 0, 0.01, 1);
     e.attn_bwd = io::number(n, "attention_bwd", origin, true, 0, 0.01, 1);
+    e.attn_fa2_fwd = io::number(n, "attention_fa2_fwd", origin, true, 0, 0.01, 1);
+    e.attn_fa2_bwd = io::number(n, "attention_fa2_bwd", origin, true, 0, 0.01, 1);
     e.hbm = io::number(n, "hbm_efficiency", origin, true, 0, 0.01, 1);
     e.scale_up = io::number(n, "scale_up_efficiency", origin, true, 0, 0.01, 1);
     e.scale_out = io::number(n, "scale_out_efficiency", origin, true, 0, 0.01, 1);

@@ -12,9 +12,18 @@ namespace danlu {
 Recompute parse_recompute(const std::string& s, const std::string& w) {
   if (s == "none") return Recompute::none;
   if (s == "selective") return Recompute::selective;
+  if (s == "selective-op") return Recompute::selective_op;
   if (s == "full") return Recompute::full;
-  throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, full{}", w, s.substr(0, 40),
-                               did_you_mean(s, {"none", "selective", "full"})));
+  throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, selective-op, full{}", w,
+                               s.substr(0, 40), did_you_mean(s, {"none", "selective", "selective-op", "full"})));
+}
+
+AttentionKernel parse_attention_kernel(const std::string& s, const std::string& w) {
+  if (s == "flash") return AttentionKernel::flash;
+  if (s == "flash2") return AttentionKernel::flash2;
+  if (s == "unfused") return AttentionKernel::unfused;
+  throw InputError(fmt::format("{}: attention kernel '{}' is not one of flash, flash2, unfused{}", w, s.substr(0, 40),
+                               did_you_mean(s, {"flash", "flash2", "unfused"})));
 }
 
 std::vector<TrainingRun> parse_training_runs(const std::string& text, const std::string& origin,
@@ -63,13 +72,14 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       }
     }
     const std::string kernel = io::text(n, "attention_kernel", origin, false);
-    if (!kernel.empty()) {
-      if (kernel != "flash" && kernel != "unfused") {
-        throw InputError(fmt::format("{}: attention_kernel '{}' is not one of flash, unfused{}",
-                                     io::where(origin, n["attention_kernel"]), kernel.substr(0, 40),
-                                     did_you_mean(kernel, {"flash", "unfused"})));
-      }
-      r.layout.flash_attention = kernel == "flash";
+    if (!kernel.empty()) r.layout.attention = parse_attention_kernel(kernel, io::where(origin, n["attention_kernel"]));
+    if (n["fused_elementwise"] && !n["fused_elementwise"].IsNull()) {
+      r.layout.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
+    }
+    const std::string sel = io::text(n, "selective_recompute", origin, false);
+    if (!sel.empty() && sel != "op" && sel != "core_attention") {
+      throw InputError(fmt::format("{}: selective_recompute '{}' is not one of core_attention, op",
+                                   io::where(origin, n["selective_recompute"]), sel.substr(0, 40)));
     }
     if (const YAML::Node v = n["accelerator_variant"]; v && !v.IsNull()) {
       if (!v.IsMap()) throw InputError(fmt::format("{}: accelerator_variant must be a mapping", io::where(origin, v)));
@@ -107,6 +117,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       }
       const std::string rc = io::text(p, "recompute", origin, false);
       if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));
+      if (sel == "op" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_op;
     }
 
     const YAML::Node meas = n["measured"];

@@ -10,15 +10,6 @@
 namespace danlu {
 namespace {
 
-const char* recompute_name(Recompute r) {
-  switch (r) {
-    case Recompute::none: return "none";
-    case Recompute::selective: return "selective";
-    case Recompute::full: return "full";
-  }
-  return "?";
-}
-
 std::string pct(double share) { return fmt::format("{:.1f}", 100.0 * share); }
 
 nlohmann::json stage_json(const StageMemory& s) {
@@ -66,7 +57,7 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
       "sequence_parallel={} recompute={} zero={} tp_comm_overlap={} attention={}\n",
       l.tp, l.pp, l.dp, l.cp, l.ep, l.vpp, l.micro_batch, w.global_batch, r.micro_batches,
       l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero, l.tp_comm_overlap ? "on" : "off",
-      l.flash_attention ? "flash" : "unfused");
+      attention_kernel_name(l.attention));
   if (ctx.defaulted) out += fmt::format("defaulted: {}  (see docs/defaults.md)\n", defaulted_names(ctx.defaulted));
   out += "\n";
 
@@ -141,7 +132,8 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
        {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
         {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero},
-        {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", l.flash_attention ? "flash" : "unfused"},
+        {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", attention_kernel_name(l.attention)},
+        {"fused_elementwise", l.fused_elementwise},
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
         {"micro_batches", r.micro_batches}}},
       {"defaulted", defaulted},
