@@ -266,8 +266,11 @@ TEST(Estimate, InterleavingShrinksTheBubble) {
   EXPECT_LT(v5.time.pp_bubble_s, v2.time.pp_bubble_s);
   // (pp-1)/vpp of a micro-batch's time: halving with vpp=2 (same per-rank work).
   EXPECT_LT(rel(v2.time.pp_bubble_s, v1.time.pp_bubble_s / 2), 0.05);
-  // ... at the cost of more point-to-point traffic and more activations in flight on rank 0.
-  EXPECT_GT(v2.time.pp_p2p_s, v1.time.pp_p2p_s);
+  // ... with more point-to-point traffic, which Megatron overlaps with the next chunk
+  // (overlap_p2p_comm): only warm-up/cool-down transfers stay exposed, fewer than 1F1B's
+  // per-micro-batch transfers; and more activations in flight on rank 0.
+  EXPECT_GT(v2.time.pp_p2p_s, 0.0);
+  EXPECT_LT(v2.time.pp_p2p_s, v1.time.pp_p2p_s);
   EXPECT_GT(v2.first.activations_gib, v1.first.activations_gib);
 }
 

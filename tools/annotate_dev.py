@@ -46,7 +46,11 @@ def additions(r):
         why.append(f"micro_batch {local // par0['pp']}: torchtitan's pipeline_parallel_microbatches defaults to "
                    f"the number of stages ({par0['pp']} for 1F1B), splitting the local batch "
                    f"global_batch/dp = {local}")
-    tp = (r.get('parallel') or {}).get('tp', 1)
+    if rid.startswith('mcore-h100-strong-177b') and 'tp' not in par0 and 'TP8 PP6' in notes:
+        par.extend(['tp: 8', 'pp: 6'])
+        why.append('tp 8, pp 6: not stated for the strong-scaling points; the notes point to the 177B '
+                   'weak-scaling row of the same README, which uses TP8 PP6 (uncertain)')
+    tp = (r.get('parallel') or {}).get('tp', 8 if 'tp: 8' in par else 1)
     if tp and tp > 1:
         if re.search(r'async ?TP', notes, re.I):
             par.append('tp_comm_overlap: true'); why.append('tp_comm_overlap true: notes say AsyncTP')

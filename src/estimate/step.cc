@@ -85,7 +85,9 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.dp_grp = place_group(l.dp * l.cp, l.tp, d);
   s.tp_on_scale_out = l.tp > d;
   s.dp_on_scale_out = s.dp_grp.n > s.dp_grp.g;
-  s.pp_on_scale_out = static_cast<long>(l.tp) * l.cp * l.dp >= d;
+  // Some stage boundary crosses a domain once the whole pipeline group spans more than one;
+  // the slowest rank's sends then go over the NIC.
+  s.pp_on_scale_out = static_cast<double>(l.tp) * l.cp * l.dp * l.pp > d;
   s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
   s.tp_overlap = l.tp_comm_overlap ? e.tp_overlap : 0.0;
   return s;
@@ -222,7 +224,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
 // Output head (+ loss) and embedding on the last / first rank, per micro-batch.
 struct EdgeCost {
   double head_f = 0, head_b = 0, head_mem = 0, head_tp = 0;
-  double emb_mem = 0;
+  double emb_mem = 0, emb_tp = 0;
 };
 
 EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
@@ -234,8 +236,16 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   e.head_b = gemm_s(s.r, T, h, v) + gemm_s(s.r, h, v, T);
   // Cross-entropy over fp32 logits: write logits, read for max/sum, write grad (4 passes).
   e.head_mem = mem_s(s.r, 4.0 * T * v * 4.0, 3);
-  if (l.tp > 1 && l.sequence_parallel) {
-    e.head_tp = 2.0 * all_gather_s(T * h * kActBytes, s.tp_grp, s.up, s.out) * (1.0 - s.tp_overlap);
+  // Vocab-parallel head: with SP its input is all-gathered forward and reduce-scattered
+  // backward; without SP the backward all-reduces the input gradient. The vocab-parallel
+  // embedding all-reduces (SP: reduce-scatters) its output forward.
+  if (l.tp > 1) {
+    const double msg = T * h * kActBytes;
+    e.head_tp = (l.sequence_parallel ? 2.0 * all_gather_s(msg, s.tp_grp, s.up, s.out)
+                                     : all_reduce_s(msg, s.tp_grp, s.up, s.out)) *
+                (1.0 - s.tp_overlap);
+    e.emb_tp = l.sequence_parallel ? reduce_scatter_s(msg, s.tp_grp, s.up, s.out)
+                                   : all_reduce_s(msg, s.tp_grp, s.up, s.out);
   }
   // Embedding lookup forward and its scatter-add gradient.
   e.emb_mem = mem_s(s.r, 3.0 * T * h * kActBytes, 2);
@@ -276,7 +286,8 @@ RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, con
   }
   if (has_emb) {
     mem += ec.emb_mem;
-    fwd += ec.emb_mem * 0.5;
+    tp += ec.emb_tp;
+    fwd += ec.emb_mem * 0.5 + ec.emb_tp;
   }
   rc.gemm = gemm;
   rc.attn = attn;
@@ -318,7 +329,9 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   b += 2.0 * rep * h * kActBytes;                        // two norm inputs
   b += 2.0 * rep * h * gin;                              // QKV and MLP-up inputs (norm outputs)
   b += T * (q_out + kv_out) * kActBytes;                 // q, k, v for the attention backward
-  b += T * o_in * gin;                                   // attention output (out-projection input)
+  // attention output: kept in 16 bit for the attention backward, plus its FP8 cast for the
+  // out-projection's weight gradient when the GEMMs run in FP8
+  b += T * o_in * (kActBytes + (gin < kActBytes ? gin : 0.0));
   b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
   b += T * f * gin;                                      // activation output (down-projection input)
   if (l.recompute == Recompute::selective_op) {
@@ -332,7 +345,8 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   } else if (l.recompute == Recompute::none) {
     // Unfused core keeps softmax output (2 B), dropout mask (1 B) and dropout output (2 B)
     // per score: Korthikanti et al. 2022 eq. 1's 5*a*s/h term. Selective recompute drops it.
-    b += 5.0 * l.micro_batch * (m.heads / tp) * (T * static_cast<double>(l.cp)) * T;
+    const double seq = T * l.cp / l.micro_batch;
+    b += 5.0 * (m.heads / tp) * T * seq;
   }
   return b;
 }
@@ -377,7 +391,9 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
   if (rank == l.pp - 1) {
     act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * (kActBytes + 4.0);  // logits + fp32 loss
   }
-  if (rank == 0) act += in_flight * s.tokens * m.hidden * kActBytes / (l.sequence_parallel ? l.tp : 1);
+  // The embedding output is layer 1's (already counted) input; GPT-style models add its
+  // 1-byte dropout mask (Korthikanti et al. 2022 sec. 4.3).
+  if (rank == 0 && m.linear_bias) act += in_flight * s.tokens * m.hidden / (l.sequence_parallel ? l.tp : 1);
   sm.weights_gib = weights / kGiB;
   sm.gradients_gib = grads / kGiB;
   sm.optimizer_gib = opt / kGiB;
@@ -452,7 +468,10 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     const double msg = s.tokens * m.hidden * kActBytes / (l.sequence_parallel ? l.tp : 1);
     const Link& lk = s.pp_on_scale_out ? s.out : s.up;
     const double one = msg / lk.bytes_per_s + lk.latency_s;
-    p2p = 2.0 * mbd * l.vpp * one;
+    // 1F1B: every send/receive pair is on the critical path. Interleaved: Megatron overlaps
+    // them with the next chunk's compute (overlap_p2p_comm, on by default); the warm-up and
+    // cool-down transfers remain.
+    p2p = l.vpp > 1 ? 2.0 * (l.pp - 1.0) * one : 2.0 * mbd * one;
   }
 
   // Optimizer: Adam over the parameters this rank updates.
