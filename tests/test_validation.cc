@@ -1,8 +1,8 @@
 // Accuracy on the published dev runs: a regression guard, plus contract checks.
 //
-// The issue's target is median |error| <= 10 % and p90 <= 20 % on the dense runs. danlu does
-// not meet it yet (docs/validation.md); these bounds pin today's accuracy so a change that
-// makes predictions worse fails. Tighten them as the model improves; never loosen them.
+// The issue's target, median |error| <= 10 % and p90 <= 20 % on the dense runs of the
+// (annotated) dev file, asserted as such; the max bound pins today's worst run (see
+// docs/validation.md). Tighten as the model improves; never loosen.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -27,9 +27,9 @@ TEST(Validation, DevRunsAccuracyDoesNotRegress) {
   const danlu::ValidationSummary s = danlu::summarize(out);
   EXPECT_EQ(s.count, 74);
   EXPECT_EQ(s.unscored, 6);  // 2 mixture-of-experts, 4 without a stated vocab
-  EXPECT_LE(s.median_abs_error_pct, 10.0);
-  EXPECT_LE(s.p90_abs_error_pct, 25.0);
-  EXPECT_LE(s.max_abs_error_pct, 35.0);
+  EXPECT_LE(s.median_abs_error_pct, 10.0);  // issue target
+  EXPECT_LE(s.p90_abs_error_pct, 20.0);     // issue target
+  EXPECT_LE(s.max_abs_error_pct, 34.0);
 }
 
 TEST(Validation, EveryRunIsReportedScoredOrWithAReason) {

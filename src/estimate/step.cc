@@ -52,6 +52,7 @@ struct Setup {
   bool pp_on_scale_out = false;
   double tokens = 0;                 // tokens per micro-batch per rank (b*s/cp)
   double tp_overlap = 0;
+  double sm_share = 0;               // compute lost per second of communication hidden under it
 };
 
 Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
@@ -90,6 +91,7 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.pp_on_scale_out = static_cast<double>(l.tp) * l.cp * l.dp * l.pp > d;
   s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
   s.tp_overlap = l.tp_comm_overlap ? e.tp_overlap : 0.0;
+  s.sm_share = e.comm_sm_fraction;
   return s;
 }
 
@@ -201,7 +203,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const double comm = 2.0 * all_reduce_s(msg, s.tp_grp, s.up, s.out);
     auto exposed = [&](double gemm) {
       const double hidden = std::min(comm * s.tp_overlap, gemm);
-      return comm - hidden;
+      return comm - hidden + hidden * s.sm_share;  // hidden traffic still takes SMs from the GEMM
     };
     c.tp_f = exposed(c.gemm_f);
     c.tp_b = exposed(c.gemm_b);
@@ -215,8 +217,8 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const Link& lk = s.cp_grp.g >= s.cp_grp.n ? s.up : s.out;
     const double t_f = steps * (kv_block / lk.bytes_per_s + lk.latency_s);
     const double t_b = 2.0 * t_f;
-    c.cp_f = std::max(0.0, t_f - c.attn_f);
-    c.cp_b = std::max(0.0, t_b - c.attn_b);
+    c.cp_f = std::max(0.0, t_f - c.attn_f) + std::min(t_f, c.attn_f) * s.sm_share;
+    c.cp_b = std::max(0.0, t_b - c.attn_b) + std::min(t_b, c.attn_b) * s.sm_share;
   }
   return c;
 }
@@ -443,6 +445,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       const double comm = 2.0 * all_gather_s(weight_bytes, s.dp_grp, s.up, s.out) +
                           reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
       fsdp_exposed_per_mb = std::max(comm / lay_slow, comm - t_mb);
+      fsdp_exposed_per_mb += (comm - fsdp_exposed_per_mb) * s.sm_share;
     } else {
       double grad_comm;
       double param_comm = 0;
@@ -457,6 +460,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       // micro-batch's forward.
       dp_exposed = std::max(grad_comm / lay_slow, grad_comm - slow->bwd);
       if (param_comm > 0) dp_exposed += std::max(param_comm / lay_slow, param_comm - slow->fwd);
+      dp_exposed += (grad_comm + param_comm - dp_exposed) * s.sm_share;  // SMs the hidden part takes
     }
   }
 
