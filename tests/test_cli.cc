@@ -479,6 +479,15 @@ const std::vector<BadCase>& bad_cases() {
       {"CatalogUnknownList", {"catalog", "gpus"}, {"'gpus'", "accelerators"}},
       {"CatalogTypo", {"catalog", "acelerators"}, {"did you mean 'accelerators'"}},
       {"CatalogMissingList", {"catalog"}, {"allowed: accelerators, networks, models"}},
+      {"SearchTopZero", {"search", "--model", "llama3-8b", "--gpus", "8", "--top", "0"}, {"--top", "[1, 1000]"}},
+      {"SearchObjectiveCost", {"search", "--model", "llama3-8b", "--gpus", "8", "--objective", "cost"}, {"allowed: time"}},
+      {"SearchMoeModel", {"search", "--model", "mixtral-8x7b", "--gpus", "8"}, {"not modelled yet"}},
+      {"SearchUnknownAccelerator", {"search", "--accelerator", "h100-sx", "--gpus", "8"}, {"did you mean 'h100-sxm'"}},
+      {"SearchThreadsText", {"search", "--model", "llama3-8b", "--gpus", "8", "--threads", "many"}, {"--threads", "not a number"}},
+      {"TrainInterleavedTooFewMicroBatches",
+       {"train", "--model", "llama3-8b", "--gpus", "8", "--tp", "1", "--pp", "4", "--dp", "2", "--vpp", "2",
+        "--global-batch", "4", "--micro-batch", "1"},
+       {"interleaved", "pp micro-batches"}},
   };
   return cases;
 }
@@ -539,6 +548,42 @@ TEST(CliOk, TrainDefaultsPrintStepTime) {
   const RunResult r = run(args);
   expect_clean_success(args, r);
   EXPECT_NE(r.out.find("step_time_s"), std::string::npos) << r.out;
+}
+
+TEST(CliOk, SearchJsonHasCountsAndRankedLayouts) {
+  const std::vector<std::string> args = {"search", "--model", "llama3-8b", "--gpus", "16", "--seq-len", "4096",
+                                         "--global-batch", "64", "--top", "3", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j["considered"].is_number_integer());
+  ASSERT_TRUE(j["evaluated"].is_number_integer());
+  EXPECT_GE(j["considered"].get<long long>(), j["evaluated"].get<long long>());
+  EXPECT_GT(j["evaluated"].get<long long>(), 0);
+  EXPECT_GE(j["wall_s"].get<double>(), 0.0);
+  ASSERT_EQ(j["ranked"].size(), 3u);
+  double prev = 0;
+  for (const auto& c : j["ranked"]) {
+    const double t = c["step_time_s"].get<double>();
+    EXPECT_GE(t, prev);
+    prev = t;
+    EXPECT_FALSE(c["memory"]["oom"].get<bool>());
+    EXPECT_EQ(c["layout"]["tp"].get<int>() * c["layout"]["pp"].get<int>() * c["layout"]["dp"].get<int>() *
+                  c["layout"]["cp"].get<int>(),
+              16);
+  }
+  EXPECT_TRUE(j["rejected"].is_object());
+  EXPECT_FALSE(j["pareto"].empty());
+}
+
+TEST(CliOk, SearchTextListsTopAndReasons) {
+  const std::vector<std::string> args = {"search", "--model", "llama3-70b", "--gpus", "16", "--seq-len", "8192",
+                                         "--global-batch", "32", "--top", "2"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  EXPECT_NE(r.out.find("top layouts"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected layouts, by reason"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("best layout in detail"), std::string::npos) << r.out;
 }
 
 TEST(CliOk, TrainJsonBreakdownSumsToStepTime) {

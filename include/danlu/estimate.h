@@ -39,6 +39,7 @@ enum class LayoutIssue {
   kBatchNotDivisible,    // global batch % (micro_batch * dp) != 0
   kSeqNotDivisible,      // seq_len % (2*cp) != 0 (load-balanced context parallel)
   kVppWithoutPp,         // vpp > 1 with pp == 1
+  kInterleaveTooFewMb,   // interleaved schedule with fewer micro-batches than pipeline stages
   kPrecisionUnsupported, // the accelerator has no tensor-core rate for this precision
   kExpertsNotDivisible,  // experts % ep != 0
   kEpTooLarge,           // ep > dp*tp*cp (the ranks expert parallel may span)
@@ -68,6 +69,14 @@ enum Defaulted : unsigned {
 // Throws nothing; the result must still pass check_layout.
 Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
                       bool global_batch_set, unsigned* flags);
+
+// Bounds used by the layout search; both are provably not above what estimate_step reports.
+// Memory: weights + gradients + optimizer states (+ fragmentation and workspace) of the most
+// loaded pipeline rank, independent of micro-batch, recompute and sequence parallelism.
+double state_memory_lower_bound_gib(const Model& m, const Cluster& c, const Layout& l) noexcept;
+// Time: the GEMM FLOPs pipeline rank 0 runs per step at the large-GEMM rate, independent of
+// micro-batch, recompute and sequence parallelism.
+double step_time_lower_bound_s(const Model& m, const Cluster& c, const Layout& l, const Workload& w) noexcept;
 
 // Estimate one optimizer step. The layout must pass check_layout.
 Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Workload& w) noexcept;

@@ -11,6 +11,7 @@
 #include "danlu/layout.h"
 #include "danlu/model.h"
 #include "danlu/result.h"
+#include "danlu/search.h"
 #include "danlu/validate.h"
 
 namespace danlu {
@@ -32,6 +33,11 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r);
 
 std::string validate_text(const std::vector<RunOutcome>& outcomes, const ValidationSummary& s);
 nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const ValidationSummary& s);
+
+// `danlu search`: top K, Pareto front, rejections by reason, the best layout in detail.
+// ctx carries model, cluster and workload (its layout is ignored).
+std::string search_text(const TrainContext& ctx, const SearchResult& s, double wall_s);
+nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, double wall_s);
 
 // Names of the defaulted-field flags set in `flags`, comma-separated.
 std::string defaulted_names(unsigned flags);

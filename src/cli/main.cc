@@ -1,7 +1,12 @@
 // danlu — the command line: train, validate, catalog. A thin front end: parse flags into
 // value types, call the estimator, print a report. Bad input: one line on stderr, exit 2.
 #include <CLI/CLI.hpp>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
@@ -13,6 +18,7 @@
 #include "danlu/estimate.h"
 #include "danlu/inputs.h"
 #include "danlu/report.h"
+#include "danlu/search.h"
 #include "danlu/validate.h"
 #include "io/yaml_util.h"
 
@@ -79,34 +85,57 @@ std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, co
   }
 }
 
-int run_train(const TrainFlags& f) {
+// What train and search share: the model, the cluster and the workload.
+struct JobSetup {
+  Model model;
+  std::string model_name, accelerator_name;
+  Cluster c;
+  Workload w;
+  unsigned defaulted = 0;
+  bool global_batch_set = false;
+};
+
+JobSetup setup_job(const TrainFlags& f) {
   const Catalog& cat = builtin_catalog();
+  JobSetup j;
   int max_seq = 0;
-  const Model model = load_model(f.model, cat, &max_seq);
+  j.model = load_model(f.model, cat, &max_seq);
+  const ModelEntry* preset = cat.find_model(f.model);
+  j.model_name = preset ? preset->id : f.model;
+  j.accelerator_name = cat.accelerator(f.accelerator).acc.id;
   if (f.gpus.empty()) throw InputError("--gpus: empty value; allowed: a whole number in [1, 10000000]");
   const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 10'000'000));
   const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
   const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
-  Cluster c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
-  if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) apply_variant(&c, static_cast<double>(*cap), 0, 0);
-
-  Workload w;
-  unsigned extra = 0;
+  j.c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
+  if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) apply_variant(&j.c, static_cast<double>(*cap), 0, 0);
+  Workload& w = j.w;
   if (auto s = int_opt("seq-len", f.seq_len, 1, 100'000'000)) {
     w.seq_len = *s;
   } else {
     w.seq_len = max_seq > 0 ? std::min(max_seq, 8192) : 4096;
-    extra |= kDefSeqLen;
+    j.defaulted |= kDefSeqLen;
   }
   if (!f.precision.empty()) {
     w.precision = parse_precision(f.precision, "--precision");
   } else {
     w.precision = Precision::bf16;
-    extra |= kDefPrecision;
+    j.defaulted |= kDefPrecision;
   }
   const auto gb = int_flag("global-batch", f.global_batch, 1, 1'000'000'000);
+  j.global_batch_set = gb.has_value();
   if (gb) w.global_batch = *gb;
-  else extra |= kDefGlobalBatch;
+  else j.defaulted |= kDefGlobalBatch;
+  return j;
+}
+
+int run_train(const TrainFlags& f) {
+  const JobSetup job = setup_job(f);
+  const Model& model = job.model;
+  const Cluster& c = job.c;
+  Workload w = job.w;
+  const unsigned extra = job.defaulted;
+  const std::optional<long> gb = job.global_batch_set ? std::optional<long>(w.global_batch) : std::nullopt;
 
   PartialLayout p;
   p.tp = int_opt("tp", f.tp, 1, 1'000'000);
@@ -144,9 +173,8 @@ int run_train(const TrainFlags& f) {
 
   const Result r = estimate_step(model, c, l, w);
   TrainContext ctx;
-  const ModelEntry* preset = cat.find_model(f.model);
-  ctx.model_name = preset ? preset->id : f.model;
-  ctx.accelerator_name = cat.accelerator(f.accelerator).acc.id;
+  ctx.model_name = job.model_name;
+  ctx.accelerator_name = job.accelerator_name;
   ctx.network_name = f.network;
   ctx.model = model;
   ctx.cluster = c;
@@ -156,6 +184,65 @@ int run_train(const TrainFlags& f) {
   const std::string out = f.json ? train_json(ctx, r).dump(2) + "\n" : train_text(ctx, r);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
+}
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_sigint(int) { g_cancel = true; }
+
+struct SearchFlags {
+  std::string top = "10", threads, max_micro_batch = "64", objective = "time";
+  bool json = false, exhaustive = false;
+};
+
+int run_search(const TrainFlags& f, const SearchFlags& sf) {
+  const JobSetup job = setup_job(f);
+  if (sf.objective != "time") {
+    throw InputError(fmt::format("--objective {}: only 'time' is available; cost and energy come with the "
+                                 "whole-run economics (allowed: time)",
+                                 sf.objective.substr(0, 40)));
+  }
+  Workload w = job.w;
+  if (!job.global_batch_set) {
+    // About 4M tokens per step, a multiple of every power-of-two dp up to the GPU count.
+    long gb = std::max(1L, 4194304L / w.seq_len);
+    w.global_batch = gb;
+  }
+  if (job.c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) {
+    throw InputError(fmt::format("--precision {}: {} has no tensor-core rate for it", precision_name(w.precision),
+                                 job.accelerator_name));
+  }
+  if (job.model.is_moe() || job.model.attention == Attention::mla) {
+    throw InputError("search: mixture-of-experts and MLA timing is not modelled yet (frontier issue); allowed: dense models");
+  }
+  SearchOptions opt;
+  opt.top_k = static_cast<int>(*int_flag("top", sf.top, 1, 1000));
+  opt.threads = int_opt("threads", sf.threads, 1, 1024).value_or(0);
+  opt.max_micro_batch = static_cast<int>(*int_flag("max-micro-batch", sf.max_micro_batch, 1, 1'000'000));
+  opt.prune = !sf.exhaustive;
+  opt.cancel = &g_cancel;
+  const bool tty = isatty(fileno(stderr)) != 0;
+  if (tty) {
+    opt.progress = [](double frac) {
+      std::fprintf(stderr, "\rsearching... %5.1f%%", 100.0 * frac);
+      if (frac >= 1.0) std::fprintf(stderr, "\r%*s\r", 24, "");
+      std::fflush(stderr);
+    };
+  }
+  std::signal(SIGINT, on_sigint);
+  const auto t0 = std::chrono::steady_clock::now();
+  const SearchResult s = search_layouts(job.model, job.c, w, opt);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::signal(SIGINT, SIG_DFL);
+  TrainContext ctx;
+  ctx.model_name = job.model_name;
+  ctx.accelerator_name = job.accelerator_name;
+  ctx.network_name = f.network;
+  ctx.model = job.model;
+  ctx.cluster = job.c;
+  ctx.workload = w;
+  const std::string out = sf.json ? search_json(ctx, s, wall).dump(2) + "\n" : search_text(ctx, s, wall);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return s.cancelled ? 130 : 0;
 }
 
 int run_validate(const std::string& path, bool json) {
@@ -234,9 +321,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "search", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, search, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -244,15 +331,20 @@ int main(int argc, char** argv) {
   CLI::App app{"danlu (丹炉): plan and predict LLM training before lighting the furnace"};
   app.require_subcommand(1);
   TrainFlags tf;
+  auto add_job_flags = [&tf](CLI::App* sub) {
+    sub->add_option("--model", tf.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
+    sub->add_option("--accelerator", tf.accelerator, "accelerator id (danlu catalog accelerators)")->capture_default_str();
+    sub->add_option("--gpus", tf.gpus, "number of accelerators")->capture_default_str();
+    sub->add_option("--gpus-per-node", tf.gpus_per_node, "accelerators per scale-up domain (default: the accelerator's)");
+    sub->add_option("--network", tf.network, "scale-out network id (danlu catalog networks)");
+    sub->add_option("--nics-per-node", tf.nics_per_node, "scale-out NICs per node (default: one per GPU)");
+    sub->add_option("--seq-len", tf.seq_len, "sequence length in tokens");
+    sub->add_option("--global-batch", tf.global_batch, "sequences per optimizer step");
+    sub->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
+    sub->add_option("--power-cap-w", tf.power_cap_w, "GPU power limit below TDP, watts");
+  };
   CLI::App* train = app.add_subcommand("train", "estimate one training step: time, MFU, breakdown, memory");
-  train->add_option("--model", tf.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
-  train->add_option("--accelerator", tf.accelerator, "accelerator id (danlu catalog accelerators)")->capture_default_str();
-  train->add_option("--gpus", tf.gpus, "number of accelerators")->capture_default_str();
-  train->add_option("--gpus-per-node", tf.gpus_per_node, "accelerators per scale-up domain (default: the accelerator's)");
-  train->add_option("--network", tf.network, "scale-out network id (danlu catalog networks)");
-  train->add_option("--nics-per-node", tf.nics_per_node, "scale-out NICs per node (default: one per GPU)");
-  train->add_option("--seq-len", tf.seq_len, "sequence length in tokens");
-  train->add_option("--global-batch", tf.global_batch, "sequences per optimizer step");
+  add_job_flags(train);
   train->add_option("--micro-batch", tf.micro_batch, "sequences per micro-batch");
   train->add_option("--tp", tf.tp, "tensor parallel");
   train->add_option("--pp", tf.pp, "pipeline parallel stages");
@@ -267,10 +359,18 @@ int main(int argc, char** argv) {
   train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
   train->add_option("--attention-kernel", tf.attention_kernel, "flash|flash2|unfused (default flash: the family's best fused kernel)");
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
-  train->add_option("--power-cap-w", tf.power_cap_w, "GPU power limit below TDP, watts");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
-  train->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
+
+  SearchFlags sf;
+  CLI::App* search = app.add_subcommand("search", "find the fastest parallel layouts (tp, cp, pp, vpp, dp, micro-batch, SP, recompute, ZeRO)");
+  add_job_flags(search);
+  search->add_option("--top", sf.top, "how many layouts to list")->capture_default_str();
+  search->add_option("--objective", sf.objective, "time (cost and energy arrive with the economics issue)")->capture_default_str();
+  search->add_option("--threads", sf.threads, "worker threads (default: all cores)");
+  search->add_option("--max-micro-batch", sf.max_micro_batch, "largest micro-batch tried")->capture_default_str();
+  search->add_flag("--exhaustive", sf.exhaustive, "estimate every legal layout (no pruning)");
+  search->add_flag("--json", sf.json, "print JSON");
 
   std::string runs_path;
   bool vjson = false;
@@ -301,6 +401,7 @@ int main(int argc, char** argv) {
   try {
     if (tf.sequence_parallel.empty() && train->count("--sequence-parallel") > 0) tf.sequence_parallel = "true";
     if (*train) return run_train(tf);
+    if (*search) return run_search(tf, sf);
     if (*validate) return run_validate(runs_path, vjson);
     if (*catalog) {
       if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");

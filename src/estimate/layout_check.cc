@@ -104,6 +104,8 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
                                                                   : LayoutIssue::kTooManyStages;
   }
   if (w.global_batch % (static_cast<long>(l.micro_batch) * l.dp) != 0) return LayoutIssue::kBatchNotDivisible;
+  // Megatron's interleaved 1F1B needs at least pp micro-batches in flight to fill the pipeline.
+  if (l.vpp > 1 && micro_batches(l, w) < l.pp) return LayoutIssue::kInterleaveTooFewMb;
   if (l.cp > 1 && w.seq_len % (2 * l.cp) != 0) return LayoutIssue::kSeqNotDivisible;
   if (c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) return LayoutIssue::kPrecisionUnsupported;
   if (m.is_moe()) {
@@ -144,6 +146,8 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kBatchNotDivisible: return "global batch must be divisible by micro_batch*dp";
     case LayoutIssue::kSeqNotDivisible: return "seq_len must be divisible by 2*cp (load-balanced context parallel)";
     case LayoutIssue::kVppWithoutPp: return "vpp > 1 needs pp > 1";
+    case LayoutIssue::kInterleaveTooFewMb:
+      return "the interleaved schedule (vpp > 1) needs at least pp micro-batches per step (global_batch/(dp*micro_batch) >= pp)";
     case LayoutIssue::kPrecisionUnsupported: return "the accelerator has no tensor-core rate for this precision";
     case LayoutIssue::kExpertsNotDivisible: return "routed experts must be divisible by ep";
     case LayoutIssue::kEpTooLarge: return "ep must not exceed dp*tp*cp";

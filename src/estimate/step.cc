@@ -254,6 +254,40 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   return e;
 }
 
+// Parameters a pipeline rank holds, before ZeRO sharding.
+double rank_params(int layers, bool has_emb, bool has_head, const Layout& l, const ParamCount& pc, const Model& m) {
+  const double per_layer = pc.per_layer_attn + pc.per_layer_mlp;
+  double p = layers * per_layer / l.tp;
+  if (has_emb) p += pc.embedding / l.tp;
+  if (has_head) {
+    // A tied head is the embedding table itself on a single rank; the last pipeline rank
+    // keeps its own copy of the word embeddings (not the position table).
+    const double head = m.tied_embeddings ? (has_emb ? 0.0 : static_cast<double>(m.vocab) * m.hidden) : pc.output;
+    p += head / l.tp;
+  }
+  return p;
+}
+
+// Weights, gradients and optimizer states of a rank holding p parameters, by ZeRO stage
+// (Rajbhandari et al. 2020, sec. 3), in bytes.
+struct StateBytes {
+  double weights, grads, opt;
+};
+StateBytes state_bytes(double p, int layers, const Layout& l) {
+  const double shard = static_cast<double>(l.dp) * l.cp;
+  StateBytes b{p * kWeightBytes, p * kGradBytes, p * (kMasterBytes + kAdamBytes)};
+  const double per_layer_params = p / (layers > 0 ? layers : 1);
+  if (l.zero >= 1) b.opt /= shard;
+  if (l.zero >= 2) b.grads /= shard;
+  if (l.zero >= 3) {
+    // Sharded 16-bit weights are not kept: the fp32 master shard serves; two layers are
+    // gathered at a time (current + prefetch) with one layer's unsharded fp32 gradient.
+    b.weights = 2.0 * per_layer_params * kWeightBytes;
+    b.grads += per_layer_params * kGradBytes;
+  }
+  return b;
+}
+
 struct RankCost {
   double gemm = 0, attn = 0, mem = 0, tp = 0;  // per micro-batch, incl. recompute
   double fwd = 0, bwd = 0;                     // per micro-batch totals (bwd incl. recompute)
@@ -298,15 +332,7 @@ RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, con
   rc.fwd = fwd;
   rc.bwd = gemm + attn + mem + tp - fwd;
 
-  const double per_layer = pc.per_layer_attn + pc.per_layer_mlp;
-  rc.params = n * per_layer / l.tp;
-  if (has_emb) rc.params += pc.embedding / l.tp;
-  if (has_head) {
-    // A tied head is the embedding table itself on a single rank; the last pipeline rank
-    // keeps its own copy of the word embeddings (not the position table).
-    const double head = m.tied_embeddings ? (has_emb ? 0.0 : static_cast<double>(m.vocab) * m.hidden) : pc.output;
-    rc.params += head / l.tp;
-  }
+  rc.params = rank_params(layers, has_emb, has_head, l, pc, m);
   return rc;
 }
 
@@ -357,21 +383,8 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
                          const Setup& s, const Efficiency& e, long mb) {
   StageMemory sm;
   sm.layers = layers;
-  const double shard = static_cast<double>(l.dp) * l.cp;
-  const double p = rc.params;
-  double weights = p * kWeightBytes;
-  double grads = p * kGradBytes;
-  double opt = p * (kMasterBytes + kAdamBytes);
-  const int lay = layers > 0 ? layers : 1;
-  const double per_layer_params = p / lay;
-  if (l.zero >= 1) opt /= shard;
-  if (l.zero >= 2) grads /= shard;
-  if (l.zero >= 3) {
-    // Sharded 16-bit weights are not kept: the fp32 master shard serves; two layers are
-    // gathered at a time (current + prefetch) with one layer's unsharded fp32 gradient.
-    weights = 2.0 * per_layer_params * kWeightBytes;
-    grads += per_layer_params * kGradBytes;
-  }
+  const StateBytes st = state_bytes(rc.params, layers, l);
+  const double weights = st.weights, grads = st.grads, opt = st.opt;
   // Micro-batches in flight (Megatron schedules): 1F1B rank r holds pp-r; interleaved rank r
   // holds (2(pp-r-1) + (vpp-1)pp + 1) chunks of layers/vpp.
   double in_flight;
@@ -476,6 +489,8 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     // them with the next chunk's compute (overlap_p2p_comm, on by default); the warm-up and
     // cool-down transfers remain.
     p2p = l.vpp > 1 ? 2.0 * (l.pp - 1.0) * one : 2.0 * mbd * one;
+    // The overlapped transfers (2 per micro-batch per chunk) still occupy SMs.
+    if (l.vpp > 1) p2p += std::max(0.0, 2.0 * mbd * l.vpp * one - p2p) * s.sm_share;
   }
 
   // Optimizer: Adam over the parameters this rank updates.
@@ -534,6 +549,43 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   }
   res.binding = res.oom ? Binding::memory_capacity : static_cast<Binding>(best);
   return res;
+}
+
+double state_memory_lower_bound_gib(const Model& m, const Cluster& c, const Layout& l) noexcept {
+  StageSplit split;
+  if (!split_stages(m.layers, l, &split)) return 0;
+  const ParamCount pc = count_params(m);
+  const Efficiency& e = c.acc.eff;
+  auto one = [&](int layers, bool emb, bool head) {
+    const StateBytes b = state_bytes(rank_params(layers, emb, head, l, pc, m), layers, l);
+    const double allocated = (b.weights + b.grads + b.opt) / kGiB;
+    return allocated * (1.0 + e.fragmentation) + e.workspace_gib;
+  };
+  if (l.pp == 1) return one(split.first, true, true);
+  double worst = std::max(one(split.first, true, false), one(split.last, false, true));
+  if (l.pp > 2) worst = std::max(worst, one(split.middle, false, false));
+  return worst;
+}
+
+double step_time_lower_bound_s(const Model& m, const Cluster& c, const Layout& l, const Workload& w) noexcept {
+  StageSplit split;
+  if (!split_stages(m.layers, l, &split)) return 0;
+  const Efficiency& e = c.acc.eff;
+  const int p = static_cast<int>(w.precision);
+  const double rate = c.acc.peak_tflops[p] * 1e12 * (e.gemm[p] > 0 ? e.gemm[p] : e.gemm[static_cast<int>(Precision::bf16)]);
+  const AttnShape a = attention_shape(m);
+  const double tp = l.tp;
+  const double q_out = (m.heads / tp) * a.qk_dim;
+  const double kv_out = 2.0 * std::ceil(static_cast<double>(m.kv_heads) / tp) * m.dim_head();
+  const double o_in = (m.heads / tp) * a.v_dim;
+  const double f = m.ffn / tp;
+  const double up = (m.gated_mlp ? 2.0 : 1.0) * f;
+  const double h = m.hidden;
+  // Tokens rank 0 processes per step, whatever the micro-batch: global_batch/dp sequences of
+  // seq_len/cp tokens. Forward + backward GEMMs are 3x the forward FLOPs.
+  const double tokens = static_cast<double>(w.global_batch) / l.dp * w.seq_len / l.cp;
+  const double flops = 3.0 * 2.0 * tokens * (h * (q_out + kv_out) + o_in * h + h * up + f * h) * split.first;
+  return flops / rate;
 }
 
 const char* binding_name(Binding b) {

@@ -1,0 +1,69 @@
+// danlu/search.h — find the best parallel layouts for a model on a cluster.
+//
+// Enumerates every legal layout (tp, cp, pp, vpp, dp, micro-batch, sequence parallel,
+// recompute, ZeRO stage), rejects the illegal ones by reason, prunes with two bounds that
+// never discard a layout that could rank in the top K:
+//   * memory: weights + gradients + optimizer states on the most loaded rank, a part of the
+//     estimator's own memory total, already exceed usable memory -> every micro-batch,
+//     recompute and sequence-parallel variant of that (tp, cp, pp, vpp, dp, zero) is OOM;
+//   * time: the GEMM time of pipeline rank 0's work at the large-GEMM efficiency is a lower
+//     bound of the step time; a layout whose time bound is above the current K-th best and
+//     whose (time, memory) bounds are dominated by a found layout can enter neither the top
+//     K nor the Pareto front.
+// Survivors get the full estimate. Work is split over threads; each keeps its own top K, and
+// the lists are merged (the result does not depend on the thread count).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "danlu/estimate.h"
+
+namespace danlu {
+
+enum class Reject : std::uint8_t {
+  kHeadsNotDivisible,
+  kSeqNotDivisible,
+  kTooManyStages,
+  kBatchNotDivisible,
+  kOomWeights,          // weights+grads+optimizer alone exceed memory (pruned before estimating)
+  kOomFirstStage,       // estimated peak on pipeline rank 0 exceeds usable memory
+  kOomMiddleStage,
+  kOomLastStage,
+  kSlowerThanTopK,      // pruned by the time and memory bounds
+  kInterleaveTooFewMb,  // interleaved schedule with fewer micro-batches than stages
+  kOther,               // any other check_layout refusal (should not happen)
+  kCount
+};
+const char* reject_name(Reject r);
+
+struct SearchOptions {
+  int top_k = 10;
+  int threads = 0;                  // 0 = hardware concurrency
+  bool prune = true;                // false: estimate every legal layout (for testing)
+  int max_micro_batch = 64;         // largest micro-batch tried
+  bool vary_zero = true;            // try ZeRO 0..3 (else only zero = 1)
+  const std::atomic<bool>* cancel = nullptr;           // set to stop early
+  std::function<void(double fraction)> progress;       // called from one thread, ~10 Hz at most
+};
+
+struct Candidate {
+  Layout layout;
+  Result result;
+};
+
+struct SearchResult {
+  std::vector<Candidate> top;       // best first (step time, then peak memory)
+  std::vector<Candidate> pareto;    // step time vs peak memory, non-dominated, fastest first
+  long long considered = 0;         // layouts enumerated
+  long long evaluated = 0;          // full estimator evaluations
+  long long rejected[static_cast<int>(Reject::kCount)] = {};
+  bool cancelled = false;
+};
+
+// Search layouts for model m on cluster c; w.global_batch and w.seq_len fixed.
+SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w, const SearchOptions& opt);
+
+}  // namespace danlu
