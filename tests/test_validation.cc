@@ -10,6 +10,7 @@
 
 #include "danlu/catalog.h"
 #include "danlu/inputs.h"
+#include "danlu/rank.h"
 #include "danlu/validate.h"
 
 namespace {
@@ -87,6 +88,42 @@ TEST(Validation, PercentileInterpolates) {
   EXPECT_DOUBLE_EQ(danlu::percentile(v, 100), 4);
   v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   EXPECT_NEAR(danlu::percentile(v, 90), 9.1, 1e-12);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Rank, BestIsNeverSlowerThanAPublishedLayoutInsideTheSearchSpace) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  auto runs = danlu::parse_training_runs(danlu::read_text_file(kDev), kDev, cat);
+  // Keep the check fast: the runs up to 256 GPUs.
+  std::vector<danlu::TrainingRun> small;
+  for (auto& r : runs) {
+    if (r.gpus <= 256) small.push_back(r);
+  }
+  const auto scored = danlu::validate_runs(small, cat);
+  const auto ranks = danlu::rank_runs(small, scored, cat);
+  ASSERT_EQ(ranks.size(), small.size());
+  int checked = 0;
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    const auto& rk = ranks[i];
+    if (!rk.ranked) {
+      EXPECT_FALSE(rk.reason.empty()) << rk.id;
+      continue;
+    }
+    EXPECT_GE(rk.rank, 1) << rk.id;
+    EXPECT_GT(rk.best_s, 0) << rk.id;
+    const danlu::Layout& pub = scored[i].layout;
+    const bool inside = pub.recompute != danlu::Recompute::selective_op && pub.first_stage_layers == 0 &&
+                        pub.last_stage_layers == 0;
+    if (inside) {
+      EXPECT_LE(rk.best_s, rk.published_s * (1 + 1e-12)) << rk.id;
+      EXPECT_GE(rk.gain_pct, -1e-9) << rk.id;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 10);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "danlu/hardware.h"
 #include "danlu/layout.h"
 #include "danlu/model.h"
+#include "danlu/rank.h"
 #include "danlu/result.h"
 #include "danlu/search.h"
 #include "danlu/validate.h"
@@ -38,6 +39,10 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
 // ctx carries model, cluster and workload (its layout is ignored).
 std::string search_text(const TrainContext& ctx, const SearchResult& s, double wall_s);
 nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, double wall_s);
+
+// `danlu validate --rank`: where each published layout ranks, sorted by claimed gain.
+std::string rank_text(const std::vector<RankOutcome>& ranks);
+nlohmann::json rank_json(const std::vector<RankOutcome>& ranks);
 
 // Names of the defaulted-field flags set in `flags`, comma-separated.
 std::string defaulted_names(unsigned flags);

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "danlu/estimate.h"
@@ -45,6 +46,12 @@ struct SearchOptions {
   bool prune = true;                // false: estimate every legal layout (for testing)
   int max_micro_batch = 64;         // largest micro-batch tried
   bool vary_zero = true;            // try ZeRO 0..3 (else only zero = 1)
+  // Execution settings that are not searched (TP-comm overlap, attention kernel, fused
+  // elementwise ops) are taken from this layout when given (its degrees are ignored);
+  // otherwise flash attention, fused elementwise ops, and the family's TP-overlap default.
+  std::optional<Layout> base;
+  // > 0: also count every feasible layout strictly faster than this many seconds.
+  double count_faster_than_s = 0;
   const std::atomic<bool>* cancel = nullptr;           // set to stop early
   std::function<void(double fraction)> progress;       // called from one thread, ~10 Hz at most
 };
@@ -60,6 +67,7 @@ struct SearchResult {
   long long considered = 0;         // layouts enumerated
   long long evaluated = 0;          // full estimator evaluations
   long long rejected[static_cast<int>(Reject::kCount)] = {};
+  long long faster = 0;             // feasible layouts faster than count_faster_than_s
   bool cancelled = false;
 };
 

@@ -17,6 +17,7 @@
 #include "danlu/catalog.h"
 #include "danlu/estimate.h"
 #include "danlu/inputs.h"
+#include "danlu/rank.h"
 #include "danlu/report.h"
 #include "danlu/search.h"
 #include "danlu/validate.h"
@@ -245,10 +246,16 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   return s.cancelled ? 130 : 0;
 }
 
-int run_validate(const std::string& path, bool json) {
+int run_validate(const std::string& path, bool json, bool rank) {
   const Catalog& cat = builtin_catalog();
   const std::vector<TrainingRun> runs = parse_training_runs(read_text_file(path), path, cat);
   const std::vector<RunOutcome> outcomes = validate_runs(runs, cat);
+  if (rank) {
+    const std::vector<RankOutcome> ranks = rank_runs(runs, outcomes, cat);
+    const std::string out = json ? rank_json(ranks).dump(2) + "\n" : rank_text(ranks);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
   const ValidationSummary s = summarize(outcomes);
   const std::string out = json ? validate_json(outcomes, s).dump(2) + "\n" : validate_text(outcomes, s);
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -374,9 +381,11 @@ int main(int argc, char** argv) {
 
   std::string runs_path;
   bool vjson = false;
+  bool vrank = false;
   CLI::App* validate = app.add_subcommand("validate", "compare predictions with published, measured runs");
   validate->add_option("--runs", runs_path, "runs file in the SCHEMA.md format")->required();
   validate->add_flag("--json", vjson, "print the JSON contract");
+  validate->add_flag("--rank", vrank, "rank each published layout among danlu's search results");
 
   std::string what;
   bool cjson = false;
@@ -402,7 +411,7 @@ int main(int argc, char** argv) {
     if (tf.sequence_parallel.empty() && train->count("--sequence-parallel") > 0) tf.sequence_parallel = "true";
     if (*train) return run_train(tf);
     if (*search) return run_search(tf, sf);
-    if (*validate) return run_validate(runs_path, vjson);
+    if (*validate) return run_validate(runs_path, vjson, vrank);
     if (*catalog) {
       if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");
       return run_catalog(what, cjson);

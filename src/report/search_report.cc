@@ -76,4 +76,67 @@ nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, doubl
           {"rejected", rejected}};
 }
 
+namespace {
+
+std::string layout_short(const Layout& l) {
+  return fmt::format("tp{} cp{} pp{} vpp{} dp{} mb{} sp={} rc={} z{}", l.tp, l.cp, l.pp, l.vpp, l.dp, l.micro_batch,
+                     l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero);
+}
+
+std::vector<const RankOutcome*> by_gain(const std::vector<RankOutcome>& ranks) {
+  std::vector<const RankOutcome*> v;
+  for (const auto& r : ranks) v.push_back(&r);
+  std::stable_sort(v.begin(), v.end(), [](const RankOutcome* a, const RankOutcome* b) {
+    if (a->ranked != b->ranked) return a->ranked;
+    return a->gain_pct > b->gain_pct;
+  });
+  return v;
+}
+
+}  // namespace
+
+std::string rank_text(const std::vector<RankOutcome>& ranks) {
+  std::vector<std::vector<std::string>> rows;
+  int n = 0, over20 = 0, first = 0;
+  std::vector<double> gains;
+  for (const RankOutcome* r : by_gain(ranks)) {
+    if (!r->ranked) {
+      rows.push_back({r->id, "-", "-", "-", "-", "not ranked: " + r->reason});
+      continue;
+    }
+    ++n;
+    if (r->gain_pct > 20) ++over20;
+    if (r->rank == 1) ++first;
+    gains.push_back(r->gain_pct);
+    rows.push_back({r->id, fmt::format("{:.4g}", r->published_s), fmt::format("{:.4g}", r->best_s),
+                    fmt::format("{:+.1f}", r->gain_pct), std::to_string(r->rank), layout_short(r->best)});
+  }
+  std::string out = render_table({"run", "published_layout_s", "danlu_best_s", "claimed_gain_pct", "rank", "danlu_best_layout"}, rows);
+  out += fmt::format("\n{} runs ranked: published layout is danlu's best in {}; median claimed gain {:.1f}%; "
+                     "{} runs where danlu claims more than 20% (investigate: finding or modelling error)\n",
+                     n, first, percentile(gains, 50), over20);
+  return out;
+}
+
+nlohmann::json rank_json(const std::vector<RankOutcome>& ranks) {
+  nlohmann::json runs = nlohmann::json::array();
+  for (const RankOutcome* r : by_gain(ranks)) {
+    if (!r->ranked) {
+      runs.push_back({{"id", r->id}, {"rank", nullptr}, {"reason", r->reason}});
+      continue;
+    }
+    const Layout& l = r->best;
+    runs.push_back({{"id", r->id},
+                    {"published_predicted_s", r->published_s},
+                    {"best_predicted_s", r->best_s},
+                    {"gain_pct", r->gain_pct},
+                    {"rank", r->rank},
+                    {"best_layout",
+                     {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp},
+                      {"micro_batch", l.micro_batch}, {"sequence_parallel", l.sequence_parallel},
+                      {"recompute", recompute_name(l.recompute)}, {"zero", l.zero}}}});
+  }
+  return {{"runs", runs}};
+}
+
 }  // namespace danlu

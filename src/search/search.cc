@@ -39,7 +39,7 @@ bool better(const Candidate& a, const Candidate& b) {
 struct Local {
   std::vector<Candidate> top;     // sorted best first, size <= k
   std::vector<Candidate> pareto;  // non-dominated on (step_s, peak_memory_gib)
-  long long considered = 0, evaluated = 0;
+  long long considered = 0, evaluated = 0, faster = 0;
   long long rejected[static_cast<int>(Reject::kCount)] = {};
 
   double kth(int k) const {
@@ -99,6 +99,12 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   const int k = std::max(1, opt.top_k);
   const Recompute modes[] = {Recompute::none, Recompute::selective, Recompute::full};
   const double usable = c.acc.hbm_gib - c.acc.eff.runtime_reserved_gib;
+  Layout base;
+  if (opt.base) {
+    base = *opt.base;
+  } else {
+    base.tp_comm_overlap = c.acc.eff.tp_overlap_default;
+  }
 
   // Enumerate the outer combinations; the cheap structural rejections are counted here, once
   // per inner variant they stand for.
@@ -171,14 +177,14 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
         }
       }
       const Job& jb = jobs[j];
-      Layout l;
+      Layout l = base;
+      l.first_stage_layers = l.last_stage_layers = 0;
       l.tp = jb.tp;
       l.cp = jb.cp;
       l.pp = jb.pp;
       l.vpp = jb.vpp;
       l.dp = jb.dp;
       l.zero = jb.zero;
-      l.tp_comm_overlap = c.acc.eff.tp_overlap_default;
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
       const double mem_lb = state_memory_lower_bound_gib(m, c, l);
@@ -188,7 +194,8 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       }
       // Skip only what can neither enter the top K nor the Pareto front.
       const double time_lb = step_time_lower_bound_s(m, c, l, w);
-      if (opt.prune && time_lb > L.kth(k) && L.dominated(time_lb, mem_lb)) {
+      const bool may_count = opt.count_faster_than_s > 0 && time_lb < opt.count_faster_than_s;
+      if (opt.prune && !may_count && time_lb > L.kth(k) && L.dominated(time_lb, mem_lb)) {
         L.rejected[static_cast<int>(Reject::kSlowerThanTopK)] += n;
         continue;
       }
@@ -215,6 +222,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
               L.rejected[static_cast<int>(why)] += 1;
               continue;
             }
+            if (r.step_s < opt.count_faster_than_s) ++L.faster;
             L.offer({l, r}, k);
           }
         }
@@ -234,6 +242,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   for (const Local& L : locals) {
     all.considered += L.considered;
     all.evaluated += L.evaluated;
+    all.faster += L.faster;
     for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) all.rejected[i] += L.rejected[i];
     for (const Candidate& cnd : L.top) all.offer(cnd, k);
     for (const Candidate& cnd : L.pareto) all.offer(cnd, k);
@@ -243,6 +252,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   std::sort(out.pareto.begin(), out.pareto.end(), better);
   out.considered = all.considered;
   out.evaluated = all.evaluated;
+  out.faster = all.faster;
   for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) out.rejected[i] = all.rejected[i];
   out.cancelled = stopped.load();
   if (opt.progress) opt.progress(1.0);
