@@ -586,6 +586,29 @@ TEST(CliOk, SearchTextListsTopAndReasons) {
   EXPECT_NE(r.out.find("best layout in detail"), std::string::npos) << r.out;
 }
 
+TEST(CliOk, TrainWritesTraceAndSvg) {
+  TempDir dir;
+  const std::string trace = (dir.path() / "step.json").string();
+  const std::string svg = (dir.path() / "step.svg").string();
+  const std::vector<std::string> args = {"train", "--model", "llama3-70b", "--gpus", "64", "--tp", "8", "--pp", "4",
+                                         "--vpp", "5", "--global-batch", "32", "--trace", trace, "--svg", svg};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(slurp(trace));
+  EXPECT_FALSE(j["traceEvents"].empty());
+  EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0u);
+}
+
+TEST(CliBadOutput, UnwritableTraceLeavesNothing) {
+  TempDir dir;
+  const std::string trace = (dir.path() / "no-such-dir" / "step.json").string();
+  const RunResult r = run({"train", "--trace", trace});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot write"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(trace));
+  EXPECT_FALSE(fs::exists(trace + ".danlu-tmp"));
+}
+
 TEST(CliOk, TrainJsonBreakdownSumsToStepTime) {
   const std::vector<std::string> args = {"train", "--json"};
   const RunResult r = run(args);

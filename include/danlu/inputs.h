@@ -16,6 +16,10 @@ namespace danlu {
 // Whole file as text; throws InputError if it cannot be read or is over 64 MiB.
 std::string read_text_file(const std::string& path);
 
+// Write `text` to `path` through a temporary file and a rename, so a failure never leaves a
+// partial file behind; throws InputError naming the path if it cannot be written.
+void write_text_file_atomically(const std::string& path, const std::string& text);
+
 // The model behind `spec`: a preset id, a path ending in .json (Hugging Face config.json)
 // or .yaml/.yml (SCHEMA model fields, or {preset: id}). `max_seq_len` receives the model's
 // context length when known (else 0).

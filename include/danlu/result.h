@@ -57,6 +57,9 @@ struct Result {
   bool oom = false;
   Binding binding = Binding::compute;
   long micro_batches = 0;              // per optimizer step, per pipeline
+  double mb_forward_s = 0;             // slowest rank, one micro-batch forward (all its chunks)
+  double mb_backward_s = 0;            // ... and backward, incl. recomputation
+  double mb_tp_comm_s = 0;             // exposed TP/CP communication inside one micro-batch
 
   double breakdown_sum_s() const {
     return time.gemm_s + time.attention_s + time.memory_bound_s + time.tp_comm_s +

@@ -20,6 +20,7 @@
 #include "danlu/rank.h"
 #include "danlu/report.h"
 #include "danlu/search.h"
+#include "danlu/timeline.h"
 #include "danlu/validate.h"
 #include "io/yaml_util.h"
 
@@ -54,6 +55,7 @@ struct TrainFlags {
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
+  std::string trace, svg;
   bool json = false;
 };
 
@@ -182,6 +184,19 @@ int run_train(const TrainFlags& f) {
   ctx.layout = l;
   ctx.workload = w;
   ctx.defaulted = flags;
+  if (!f.trace.empty() || !f.svg.empty()) {
+    Timeline t;
+    if (!build_timeline(l, r, &t)) {
+      throw InputError(fmt::format("--trace/--svg: the step has too many events to draw ({} micro-batches x {} "
+                                   "chunks x {} stages); allowed: at most 2,000,000 drawn events",
+                                   r.micro_batches, l.vpp, l.pp));
+    }
+    if (!f.trace.empty()) write_text_file_atomically(f.trace, timeline_trace_json(t));
+    if (!f.svg.empty()) {
+      write_text_file_atomically(f.svg, timeline_svg(t, fmt::format("danlu: {} on {} x {}, step {:.4g} s", ctx.model_name,
+                                                                    c.gpus, ctx.accelerator_name, r.step_s)));
+    }
+  }
   const std::string out = f.json ? train_json(ctx, r).dump(2) + "\n" : train_text(ctx, r);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
@@ -368,6 +383,8 @@ int main(int argc, char** argv) {
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
+  train->add_option("--trace", tf.trace, "write a Chrome/Perfetto trace of one step (JSON) to this file");
+  train->add_option("--svg", tf.svg, "write the step's timeline as an SVG picture to this file");
 
   SearchFlags sf;
   CLI::App* search = app.add_subcommand("search", "find the fastest parallel layouts (tp, cp, pp, vpp, dp, micro-batch, SP, recompute, ZeRO)");

@@ -443,6 +443,9 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   if (mb_time(last) > mb_time(*slow)) slow = &last;
   if (mb_time(middle) > mb_time(*slow)) slow = &middle;
   const double t_mb = mb_time(*slow);
+  res.mb_forward_s = slow->fwd;
+  res.mb_backward_s = slow->bwd;
+  res.mb_tp_comm_s = slow->tp;
 
   // Data-parallel traffic of the rank holding the most parameters.
   const double p_rank = std::max(first.params, std::max(last.params, middle.params));

@@ -59,6 +59,28 @@ std::string read_text_file(const std::string& path) {
   return s;
 }
 
+void write_text_file_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".danlu-tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw InputError(fmt::format("{}: cannot write (does the folder exist and is it writable?)", path));
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw InputError(fmt::format("{}: write failed (disk full?)", path));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw InputError(fmt::format("{}: cannot write: {}", path, ec.message()));
+  }
+}
+
 void check_model(const Model& m, const std::string& w) {
   auto need = [&](bool ok, const std::string& what) {
     if (!ok) throw InputError(fmt::format("{}: invalid model: {}", w, what));
