@@ -479,6 +479,9 @@ const std::vector<BadCase>& bad_cases() {
       {"CatalogUnknownList", {"catalog", "gpus"}, {"'gpus'", "accelerators"}},
       {"CatalogTypo", {"catalog", "acelerators"}, {"did you mean 'accelerators'"}},
       {"CatalogMissingList", {"catalog"}, {"allowed: accelerators, networks, models"}},
+      {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
+      {"ScaleWeakAndStrong", {"scale", "--gpus", "64,128", "--weak", "--strong"}, {"--weak or --strong"}},
+      {"ScaleMoe", {"scale", "--model", "deepseek-v3", "--gpus", "64"}, {"not modelled yet"}},
       {"SearchTopZero", {"search", "--model", "llama3-8b", "--gpus", "8", "--top", "0"}, {"--top", "[1, 1000]"}},
       {"SearchObjectiveCost", {"search", "--model", "llama3-8b", "--gpus", "8", "--objective", "cost"}, {"allowed: time"}},
       {"SearchMoeModel", {"search", "--model", "mixtral-8x7b", "--gpus", "8"}, {"not modelled yet"}},
@@ -584,6 +587,33 @@ TEST(CliOk, SearchTextListsTopAndReasons) {
   EXPECT_NE(r.out.find("top layouts"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rejected layouts, by reason"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("best layout in detail"), std::string::npos) << r.out;
+}
+
+TEST(CliOk, ScaleStrongAndWeak) {
+  TempDir dir;
+  const std::string svg = (dir.path() / "scale.svg").string();
+  const std::vector<std::string> strong = {"scale", "--model", "llama3-8b", "--gpus", "8,16,32", "--seq-len", "4096",
+                                           "--global-batch", "64", "--json", "--svg", svg};
+  const RunResult r = run(strong);
+  expect_clean_success(strong, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["points"].size(), 3u);
+  for (const auto& p : j["points"]) {
+    EXPECT_EQ(p["global_batch"].get<long>(), 64);
+    ASSERT_TRUE(p["found"].get<bool>());
+    EXPECT_GT(p["tokens_per_s_per_gpu"].get<double>(), 0);
+  }
+  // Strong scaling at fixed batch: more GPUs, shorter steps.
+  EXPECT_LT(j["points"][2]["step_time_s"].get<double>(), j["points"][0]["step_time_s"].get<double>());
+  EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0u);
+
+  const std::vector<std::string> weak = {"scale", "--model", "llama3-8b", "--gpus", "8,16,32", "--seq-len", "4096",
+                                         "--global-batch", "64", "--weak", "--json"};
+  const RunResult rw = run(weak);
+  expect_clean_success(weak, rw);
+  const nlohmann::json jw = nlohmann::json::parse(rw.out);
+  EXPECT_EQ(jw["points"][0]["global_batch"].get<long>(), 64);
+  EXPECT_EQ(jw["points"][2]["global_batch"].get<long>(), 256);
 }
 
 TEST(CliOk, TrainWritesTraceAndSvg) {

@@ -44,6 +44,18 @@ nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, doubl
 std::string rank_text(const std::vector<RankOutcome>& ranks);
 nlohmann::json rank_json(const std::vector<RankOutcome>& ranks);
 
+// `danlu scale`: the best layout at each cluster size.
+struct ScalePoint {
+  int gpus = 0;
+  long global_batch = 0;
+  bool found = false;
+  Candidate best;
+  long long considered = 0, evaluated = 0;
+};
+std::string scale_text(const std::string& title, const std::vector<ScalePoint>& pts);
+nlohmann::json scale_json(const std::vector<ScalePoint>& pts);
+std::string scale_svg(const std::string& title, const std::vector<ScalePoint>& pts);
+
 // Names of the defaulted-field flags set in `flags`, comma-separated.
 std::string defaulted_names(unsigned flags);
 

@@ -261,6 +261,64 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   return s.cancelled ? 130 : 0;
 }
 
+struct ScaleFlags {
+  std::string gpus_list = "64,128,256,512,1024,2048,4096,8192,16384", svg;
+  bool weak = false, strong = false, json = false;
+};
+
+int run_scale(TrainFlags f, const ScaleFlags& sc) {
+  if (sc.weak && sc.strong) throw InputError("scale: give --weak or --strong, not both");
+  std::vector<int> sizes;
+  std::size_t pos = 0;
+  const std::string& list = sc.gpus_list;
+  while (pos <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    sizes.push_back(static_cast<int>(*int_flag("gpus", list.substr(pos, comma - pos), 1, 10'000'000)));
+    pos = comma + 1;
+  }
+  if (sizes.empty() || sizes.size() > 64) throw InputError("--gpus: give 1 to 64 comma-separated GPU counts, e.g. 64,128,256");
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  std::vector<ScalePoint> pts;
+  std::string model_name, acc_name;
+  long base_gb = 0;
+  std::signal(SIGINT, on_sigint);
+  for (int g : sizes) {
+    f.gpus = std::to_string(g);
+    const JobSetup job = setup_job(f);
+    if (job.model.is_moe() || job.model.attention == Attention::mla) {
+      throw InputError("scale: mixture-of-experts and MLA timing is not modelled yet (frontier issue); allowed: dense models");
+    }
+    model_name = job.model_name;
+    acc_name = job.accelerator_name;
+    Workload w = job.w;
+    if (base_gb == 0) base_gb = job.global_batch_set ? w.global_batch : std::max(1L, 4194304L / w.seq_len);
+    // Strong scaling keeps the global batch; weak scaling grows it with the GPU count.
+    w.global_batch = sc.weak ? std::max(1L, base_gb * g / sizes.front()) : base_gb;
+    SearchOptions opt;
+    opt.top_k = 1;
+    opt.cancel = &g_cancel;
+    const SearchResult s = search_layouts(job.model, job.c, w, opt);
+    ScalePoint p;
+    p.gpus = g;
+    p.global_batch = w.global_batch;
+    p.considered = s.considered;
+    p.evaluated = s.evaluated;
+    p.found = !s.top.empty();
+    if (p.found) p.best = s.top.front();
+    pts.push_back(p);
+    if (isatty(fileno(stderr)) != 0) std::fprintf(stderr, "\rscaling: %d GPUs done   ", g);
+    if (s.cancelled) break;
+  }
+  std::signal(SIGINT, SIG_DFL);
+  if (isatty(fileno(stderr)) != 0) std::fprintf(stderr, "\r%30s\r", "");
+  const std::string title = fmt::format("danlu scale ({}): {} on {}", sc.weak ? "weak" : "strong", model_name, acc_name);
+  if (!sc.svg.empty()) write_text_file_atomically(sc.svg, scale_svg(title, pts));
+  const std::string out = sc.json ? scale_json(pts).dump(2) + "\n" : scale_text(title, pts);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return g_cancel ? 130 : 0;
+}
+
 int run_validate(const std::string& path, bool json, bool rank) {
   const Catalog& cat = builtin_catalog();
   const std::vector<TrainingRun> runs = parse_training_runs(read_text_file(path), path, cat);
@@ -343,9 +401,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "search", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "search", "scale", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, search, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, search, scale, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -396,6 +454,22 @@ int main(int argc, char** argv) {
   search->add_flag("--exhaustive", sf.exhaustive, "estimate every legal layout (no pruning)");
   search->add_flag("--json", sf.json, "print JSON");
 
+  ScaleFlags scf;
+  TrainFlags sct;
+  CLI::App* scale = app.add_subcommand("scale", "best layout at each cluster size: where scaling efficiency breaks, and why");
+  scale->add_option("--model", sct.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
+  scale->add_option("--accelerator", sct.accelerator, "accelerator id")->capture_default_str();
+  scale->add_option("--gpus", scf.gpus_list, "comma-separated GPU counts")->capture_default_str();
+  scale->add_option("--gpus-per-node", sct.gpus_per_node, "accelerators per scale-up domain");
+  scale->add_option("--network", sct.network, "scale-out network id");
+  scale->add_option("--seq-len", sct.seq_len, "sequence length in tokens");
+  scale->add_option("--global-batch", sct.global_batch, "sequences per step at the smallest size");
+  scale->add_option("--precision", sct.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
+  scale->add_flag("--weak", scf.weak, "grow the global batch with the GPU count");
+  scale->add_flag("--strong", scf.strong, "keep the global batch fixed (default)");
+  scale->add_option("--svg", scf.svg, "write a plot of tokens/s per GPU against GPUs to this file");
+  scale->add_flag("--json", scf.json, "print JSON");
+
   std::string runs_path;
   bool vjson = false;
   bool vrank = false;
@@ -428,6 +502,7 @@ int main(int argc, char** argv) {
     if (tf.sequence_parallel.empty() && train->count("--sequence-parallel") > 0) tf.sequence_parallel = "true";
     if (*train) return run_train(tf);
     if (*search) return run_search(tf, sf);
+    if (*scale) return run_scale(sct, scf);
     if (*validate) return run_validate(runs_path, vjson, vrank);
     if (*catalog) {
       if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");
