@@ -294,6 +294,12 @@ const fs::path& fixtures() {
                             "tokens_per_s_per_gpu: 9000"));
     write_file(d / "runs-malformed.yaml", run + "- id: [r2\n  kind: training\n");
     write_file(d / "runs-scalar-item.yaml", "- just a string\n");
+    // sweep files
+    const std::string sweep = "models: [llama3-8b]\naccelerators: [h100-sxm]\ngpus: [8]\nseq_lens: [2048]\n";
+    write_file(d / "sweep-bad-key.yaml", sweep + "gpu_counts: [16]\n");
+    write_file(d / "sweep-bad-model.yaml", replace_once(sweep, "llama3-8b", "llama3-8c"));
+    write_file(d / "sweep-bad-gpus.yaml", replace_once(sweep, "gpus: [8]", "gpus: [8, many]"));
+    write_file(d / "sweep-no-models.yaml", drop_lines_containing(sweep, "models"));
     // larger than the 64 MiB limit, but sparse: costs no disk
     {
       std::ofstream f(d / "huge.yaml");
@@ -479,6 +485,11 @@ const std::vector<BadCase>& bad_cases() {
       {"CatalogUnknownList", {"catalog", "gpus"}, {"'gpus'", "accelerators"}},
       {"CatalogTypo", {"catalog", "acelerators"}, {"did you mean 'accelerators'"}},
       {"CatalogMissingList", {"catalog"}, {"allowed: accelerators, networks, models"}},
+      {"SweepBadKey", {"sweep", "@sweep-bad-key.yaml"}, {"sweep-bad-key.yaml:5", "unknown key 'gpu_counts'"}},
+      {"SweepBadModel", {"sweep", "@sweep-bad-model.yaml"}, {"sweep-bad-model.yaml:1", "did you mean 'llama3-8b'"}},
+      {"SweepBadGpus", {"sweep", "@sweep-bad-gpus.yaml"}, {"sweep-bad-gpus.yaml:3", "whole numbers"}},
+      {"SweepNoModels", {"sweep", "@sweep-no-models.yaml"}, {"'models' must be a non-empty list"}},
+      {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
       {"ScaleWeakAndStrong", {"scale", "--gpus", "64,128", "--weak", "--strong"}, {"--weak or --strong"}},
       {"ScaleMoe", {"scale", "--model", "deepseek-v3", "--gpus", "64"}, {"not modelled yet"}},
@@ -587,6 +598,39 @@ TEST(CliOk, SearchTextListsTopAndReasons) {
   EXPECT_NE(r.out.find("top layouts"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rejected layouts, by reason"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("best layout in detail"), std::string::npos) << r.out;
+}
+
+TEST(CliSweep, SerialAndMpiGiveTheSameFile) {
+  TempDir dir;
+  const std::string spec = (dir.path() / "sweep.yaml").string();
+  write_file(spec,
+             "models: [llama3-8b, gpt3-13b]\naccelerators: [h100-sxm, a100-sxm-80gb]\ngpus: [16, 64]\n"
+             "seq_lens: [2048, 4096]\nmax_micro_batch: 4\n");
+  const std::string serial = (dir.path() / "serial.jsonl").string();
+  const std::vector<std::string> args = {"sweep", spec, "--out", serial};
+  const RunResult r = run(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out, "");  // the results went to --out
+  const std::string text = slurp(serial);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 16);
+  std::size_t start = 0;
+  int point = 0;
+  while (start < text.size()) {
+    const std::size_t nl = text.find('\n', start);
+    const nlohmann::json j = nlohmann::json::parse(text.substr(start, nl - start));
+    EXPECT_EQ(j["point"].get<int>(), point++);
+    EXPECT_TRUE(j["found"].get<bool>());
+    start = nl + 1;
+  }
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  const std::string distributed = (dir.path() / "mpi.jsonl").string();
+  // OpenMPI refuses root unless told; its own allocations are not ours to leak-check.
+  const std::string cmd = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 "
+                          "mpirun -np 2 --oversubscribe " + std::string(DANLU_BINARY) + " sweep " + spec +
+                          " --out " + distributed + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(slurp(distributed), text);
 }
 
 TEST(CliOk, ScaleStrongAndWeak) {

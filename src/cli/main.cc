@@ -21,6 +21,7 @@
 #include "danlu/report.h"
 #include "danlu/search.h"
 #include "danlu/timeline.h"
+#include "cli/sweep_run.h"
 #include "danlu/validate.h"
 #include "io/yaml_util.h"
 
@@ -401,9 +402,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "search", "scale", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "search", "scale", "sweep", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, search, scale, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, search, scale, sweep, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -470,6 +471,11 @@ int main(int argc, char** argv) {
   scale->add_option("--svg", scf.svg, "write a plot of tokens/s per GPU against GPUs to this file");
   scale->add_flag("--json", scf.json, "print JSON");
 
+  std::string sweep_file, sweep_out;
+  CLI::App* sweep = app.add_subcommand("sweep", "run a design-space sweep file (models x accelerators x GPUs x seq_lens); under mpirun the grid is split over ranks");
+  sweep->add_option("file", sweep_file, "sweep YAML: models, accelerators, gpus, seq_lens [, global_batch_tokens, precision, max_micro_batch]")->required();
+  sweep->add_option("--out", sweep_out, "results file, one JSON line per grid point (default: stdout)");
+
   std::string runs_path;
   bool vjson = false;
   bool vrank = false;
@@ -503,6 +509,10 @@ int main(int argc, char** argv) {
     if (*train) return run_train(tf);
     if (*search) return run_search(tf, sf);
     if (*scale) return run_scale(sct, scf);
+    if (*sweep) {
+      std::signal(SIGINT, on_sigint);
+      return run_sweep(sweep_file, sweep_out, g_cancel);
+    }
     if (*validate) return run_validate(runs_path, vjson, vrank);
     if (*catalog) {
       if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");
