@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "danlu/error.h"
@@ -19,12 +20,21 @@ namespace danlu {
 int run_sweep(const std::string& file, const std::string& out_path, const std::atomic<bool>& cancel) {
   int rank = 0, size = 1;
 #ifdef DANLU_HAVE_MPI
-  MPI_Init(nullptr, nullptr);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  struct Finalize {
-    ~Finalize() { MPI_Finalize(); }
-  } finalize;
+  // Only join MPI when an MPI launcher started us (OpenMPI, MPICH/PMI, PMIx set these);
+  // a plain `danlu sweep` runs serially without initialising MPI at all.
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") || std::getenv("PMIX_RANK");
+  struct Session {
+    bool on = false;
+    ~Session() {
+      if (on) MPI_Finalize();
+    }
+  } session;
+  if (launched) {
+    MPI_Init(nullptr, nullptr);
+    session.on = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+  }
 #endif
   const Catalog& cat = builtin_catalog();
   // Every rank parses (and so validates) the file; an error stops them all with code 2.
