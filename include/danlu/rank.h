@@ -24,7 +24,11 @@ struct RankOutcome {
   double gain_pct = 0;           // 100 * (published_s / best_s - 1)
   long long rank = 0;            // 1 + layouts danlu predicts strictly faster
   Layout best;
+  Layout published;
 };
+
+// How danlu's best layout differs from the published one, in words ("tp 8->2, vpp 1->16").
+std::string layout_difference(const Layout& published, const Layout& best);
 
 std::vector<RankOutcome> rank_runs(const std::vector<TrainingRun>& runs, const std::vector<RunOutcome>& scored,
                                    const Catalog& cat);

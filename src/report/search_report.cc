@@ -78,10 +78,6 @@ nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, doubl
 
 namespace {
 
-std::string layout_short(const Layout& l) {
-  return fmt::format("tp{} cp{} pp{} vpp{} dp{} mb{} sp={} rc={} z{}", l.tp, l.cp, l.pp, l.vpp, l.dp, l.micro_batch,
-                     l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero);
-}
 
 std::vector<const RankOutcome*> by_gain(const std::vector<RankOutcome>& ranks) {
   std::vector<const RankOutcome*> v;
@@ -109,9 +105,11 @@ std::string rank_text(const std::vector<RankOutcome>& ranks) {
     if (r->rank == 1) ++first;
     gains.push_back(r->gain_pct);
     rows.push_back({r->id, fmt::format("{:.4g}", r->published_s), fmt::format("{:.4g}", r->best_s),
-                    fmt::format("{:+.1f}", r->gain_pct), std::to_string(r->rank), layout_short(r->best)});
+                    fmt::format("{:+.1f}", r->gain_pct), std::to_string(r->rank),
+                    layout_difference(r->published, r->best)});
   }
-  std::string out = render_table({"run", "published_layout_s", "danlu_best_s", "claimed_gain_pct", "rank", "danlu_best_layout"}, rows);
+  std::string out = render_table(
+      {"run", "published_layout_s", "danlu_best_s", "claimed_gain_pct", "rank", "danlu's best vs published"}, rows);
   out += fmt::format("\n{} runs ranked: published layout is danlu's best in {}; median claimed gain {:.1f}%; "
                      "{} runs where danlu claims more than 20% (investigate: finding or modelling error)\n",
                      n, first, percentile(gains, 50), over20);
@@ -131,6 +129,7 @@ nlohmann::json rank_json(const std::vector<RankOutcome>& ranks) {
                     {"best_predicted_s", r->best_s},
                     {"gain_pct", r->gain_pct},
                     {"rank", r->rank},
+                    {"difference", layout_difference(r->published, r->best)},
                     {"best_layout",
                      {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp},
                       {"micro_batch", l.micro_batch}, {"sequence_parallel", l.sequence_parallel},

@@ -33,6 +33,7 @@ std::vector<RankOutcome> rank_runs(const std::vector<TrainingRun>& runs, const s
       continue;
     }
     ro.ranked = true;
+    ro.published = o.layout;
     ro.best = s.top.front().layout;
     ro.best_s = s.top.front().result.step_s;
     // The published layout may sit outside the searched space (e.g. explicit stage splits);
@@ -42,6 +43,25 @@ std::vector<RankOutcome> rank_runs(const std::vector<TrainingRun>& runs, const s
     out.push_back(ro);
   }
   return out;
+}
+
+std::string layout_difference(const Layout& p, const Layout& b) {
+  std::string s;
+  auto add = [&](const char* name, const std::string& from, const std::string& to) {
+    if (from == to) return;
+    if (!s.empty()) s += ", ";
+    s += std::string(name) + " " + from + "->" + to;
+  };
+  add("tp", std::to_string(p.tp), std::to_string(b.tp));
+  add("cp", std::to_string(p.cp), std::to_string(b.cp));
+  add("pp", std::to_string(p.pp), std::to_string(b.pp));
+  add("vpp", std::to_string(p.vpp), std::to_string(b.vpp));
+  add("dp", std::to_string(p.dp), std::to_string(b.dp));
+  add("mb", std::to_string(p.micro_batch), std::to_string(b.micro_batch));
+  add("sp", p.sequence_parallel ? "on" : "off", b.sequence_parallel ? "on" : "off");
+  add("recompute", recompute_name(p.recompute), recompute_name(b.recompute));
+  add("zero", std::to_string(p.zero), std::to_string(b.zero));
+  return s.empty() ? "same layout" : s;
 }
 
 }  // namespace danlu
