@@ -127,3 +127,21 @@ TEST(Rank, BestIsNeverSlowerThanAPublishedLayoutInsideTheSearchSpace) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Validation, PeakMemoryWhereMeasured) {
+  // Runs that state a measured peak (torchtitan: max over GPUs). Median |error| <= 10 %;
+  // and never more than 30 % — the "fits" verdict must not be far from what users see.
+  const auto out = dev_outcomes(kDev);
+  std::vector<double> err;
+  for (const auto& o : out) {
+    if (o.measured_peak_memory_gib <= 0 || !o.error_pct) continue;
+    err.push_back(std::fabs(100.0 * (o.result.peak_memory_gib / o.measured_peak_memory_gib - 1.0)));
+  }
+  ASSERT_GE(err.size(), 10u);
+  EXPECT_LE(danlu::percentile(err, 50), 10.0);
+  EXPECT_LE(err.back(), 30.0);
+}
+
+}  // namespace

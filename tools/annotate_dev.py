@@ -36,15 +36,14 @@ def additions(r):
             top.append('fused_elementwise: false')
             why.append('fused_elementwise false: no torch.compile in the techniques (eager PyTorch)')
     par0 = r.get('parallel') or {}
-    if (rid.startswith('torchtitan') and par0.get('pp', 1) > 1 and 'micro_batch' not in par0
-            and 'schedule 1F1B' in notes):
-        # torchtitan (Dec 2024): pipeline_parallel_microbatches defaults to the number of
-        # pipeline stages, one per rank for 1F1B. (Interleaved runs are left alone: how many
-        # stages per rank they built is not stated.)
+    if rid.startswith('torchtitan') and par0.get('pp', 1) > 1 and 'micro_batch' not in par0:
+        # torchtitan (late 2024): when pipeline_parallel_microbatches is unset, the schedule is
+        # built with n_microbatches = pipeline_parallel_degree, for 1F1B and interleaved alike.
+        # (How many stages per rank the interleaved runs built is not stated: vpp stays unset.)
         local = par0['global_batch'] // par0['dp']
         par.append(f"micro_batch: {local // par0['pp']}")
-        why.append(f"micro_batch {local // par0['pp']}: torchtitan's pipeline_parallel_microbatches defaults to "
-                   f"the number of stages ({par0['pp']} for 1F1B), splitting the local batch "
+        why.append(f"micro_batch {local // par0['pp']}: torchtitan builds the pipeline schedule with "
+                   f"n_microbatches = pipeline_parallel_degree ({par0['pp']}) when unset, splitting the local batch "
                    f"global_batch/dp = {local}")
     if rid.startswith('mcore-h100-strong-177b') and 'tp' not in par0 and 'TP8 PP6' in notes:
         par.extend(['tp: 8', 'pp: 6'])

@@ -33,6 +33,7 @@ struct RunOutcome {
   double predicted = 0;
   std::optional<double> error_pct;   // empty = unscored
   std::string reason;                // why unscored
+  double measured_peak_memory_gib = 0;  // 0 = the source states none
   Layout layout;
   Workload workload;
   unsigned defaulted = 0;

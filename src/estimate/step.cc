@@ -279,7 +279,14 @@ StateBytes state_bytes(double p, int layers, const Layout& l) {
   const double per_layer_params = p / (layers > 0 ? layers : 1);
   if (l.zero >= 1) b.opt /= shard;
   if (l.zero >= 2) b.grads /= shard;
-  if (l.zero >= 3) {
+  if (l.zero >= 3 && l.pp > 1) {
+    // FSDP under a pipeline schedule keeps the stage's weights gathered for the whole step
+    // (no reshard between micro-batches) and accumulates unsharded fp32 gradients until the
+    // last micro-batch's reduce-scatter (torchtitan: reshard_after_forward off with PP;
+    // FSDP2 accumulates unsharded grads in reduce_dtype).
+    b.weights = p * kWeightBytes;
+    b.grads += p * kGradBytes;
+  } else if (l.zero >= 3) {
     // Sharded 16-bit weights are not kept: the fp32 master shard serves; two layers are
     // gathered at a time (current + prefetch) with one layer's unsharded fp32 gradient.
     b.weights = 2.0 * per_layer_params * kWeightBytes;
@@ -404,7 +411,11 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
     act += layer_activation_bytes(m, none, s);
   }
   if (rank == l.pp - 1) {
-    act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * (kActBytes + 4.0);  // logits + fp32 loss
+    // Loss on the last micro-batch: 16-bit logits, fp32 softmax kept for the backward, and the
+    // fp32 gradient it produces (fused vocab-parallel cross-entropy, Megatron); an eager loss
+    // also keeps the fp32 upcast of the logits.
+    const double per_logit = kActBytes + 4.0 + 4.0 + (l.fused_elementwise ? 0.0 : 4.0);
+    act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * per_logit;
   }
   // The embedding output is layer 1's (already counted) input; GPT-style models add its
   // 1-byte dropout mask (Korthikanti et al. 2022 sec. 4.3).
@@ -455,7 +466,14 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   if (s.dp_grp.n > 1) {
     const double grad_bytes = p_rank * kGradBytes;
     const double weight_bytes = p_rank * (s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes);
-    if (l.zero >= 3) {
+    if (l.zero >= 3 && l.pp > 1) {
+      // Under a pipeline: gather once per step (overlapped with the first micro-batch's
+      // forward) and reduce-scatter once (with the last micro-batch's backward).
+      const double ag = all_gather_s(weight_bytes, s.dp_grp, s.up, s.out);
+      const double rs = reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
+      dp_exposed = std::max(ag / lay_slow, ag - slow->fwd) + std::max(rs / lay_slow, rs - slow->bwd);
+      dp_exposed += (ag + rs - dp_exposed) * s.sm_share;
+    } else if (l.zero >= 3) {
       // Per micro-batch: gather weights for forward and again for backward, reduce-scatter
       // gradients; prefetched one layer ahead, so only traffic beyond compute is exposed.
       const double comm = 2.0 * all_gather_s(weight_bytes, s.dp_grp, s.up, s.out) +

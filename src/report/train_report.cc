@@ -177,6 +177,22 @@ std::string validate_text(const std::vector<RunOutcome>& outcomes, const Validat
     }
   }
   std::string out = render_table({"run", "metric", "measured", "predicted", "error_pct", "binding / reason"}, rows);
+  // Peak memory, where the source states it (same definitions: GiB per GPU, worst rank).
+  std::vector<std::vector<std::string>> mem;
+  std::vector<double> mem_err;
+  for (const auto& o : outcomes) {
+    if (o.measured_peak_memory_gib <= 0 || !o.error_pct) continue;
+    const double e = 100.0 * (o.result.peak_memory_gib - o.measured_peak_memory_gib) / o.measured_peak_memory_gib;
+    mem_err.push_back(std::fabs(e));
+    mem.push_back({o.id, fmt::format("{:.1f}", o.measured_peak_memory_gib), fmt::format("{:.1f}", o.result.peak_memory_gib),
+                   fmt::format("{:+.1f}", e)});
+  }
+  if (!mem.empty()) {
+    out += "\npeak memory per GPU, where the source states it\n";
+    out += render_table({"run", "measured_gib", "predicted_gib", "error_pct"}, mem);
+    const double median = percentile(mem_err, 50);  // sorts mem_err
+    out += fmt::format("{} runs: median |error| {:.1f}%, max {:.1f}%\n", mem.size(), median, mem_err.back());
+  }
   out += fmt::format("\n{} runs, {} unscored; on the {} scored: median |error| {:.1f}%, p90 {:.1f}%, max {:.1f}%\n",
                      s.count, s.unscored, s.count - s.unscored, s.median_abs_error_pct, s.p90_abs_error_pct, s.max_abs_error_pct);
   return out;

@@ -61,14 +61,17 @@ struct Local {
         if (static_cast<int>(top.size()) > k) top.pop_back();
       }
     }
+    // Pareto on (step time, peak memory); exact ties (e.g. ZeRO stages that shard nothing at
+    // dp = 1) keep the candidate first in `better` order, so the front is order-independent.
+    auto covers = [](const Candidate& a, const Candidate& b) {  // a makes b redundant
+      return a.result.step_s <= b.result.step_s && a.result.peak_memory_gib <= b.result.peak_memory_gib &&
+             (a.result.step_s < b.result.step_s || a.result.peak_memory_gib < b.result.peak_memory_gib ||
+              better(a, b));
+    };
     for (const Candidate& p : pareto) {
-      if (p.result.step_s <= c.result.step_s && p.result.peak_memory_gib <= c.result.peak_memory_gib) return;  // incl. itself
+      if (covers(p, c) || (!better(p, c) && !better(c, p))) return;  // dominated, or already present
     }
-    pareto.erase(std::remove_if(pareto.begin(), pareto.end(),
-                                [&](const Candidate& p) {
-                                  return c.result.step_s <= p.result.step_s &&
-                                         c.result.peak_memory_gib <= p.result.peak_memory_gib;
-                                }),
+    pareto.erase(std::remove_if(pareto.begin(), pareto.end(), [&](const Candidate& p) { return covers(c, p); }),
                  pareto.end());
     pareto.push_back(c);
   }

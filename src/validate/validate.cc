@@ -45,6 +45,7 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
     o.metric = r.metric;
     o.where = r.where;
     o.measured = r.measured_value;
+    o.measured_peak_memory_gib = r.measured_peak_memory_gib;
     if (r.model.vocab == 0) {
       o.reason = "model.vocab not stated by the source";
       out.push_back(std::move(o));
