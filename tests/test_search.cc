@@ -144,3 +144,34 @@ TEST(Search, CancelStopsEarly) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Search, FewerGpusJoinTheParetoFront) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const danlu::Model m = cat.find_model("llama3-8b")->model;
+  const danlu::Cluster c = danlu::make_cluster(cat, "h100-sxm", 32, 0, "", 0);
+  danlu::Workload w;
+  w.seq_len = 4096;
+  w.global_batch = 64;
+  SearchOptions o;
+  o.top_k = 5;
+  o.max_micro_batch = 4;
+  o.min_gpus = 8;
+  o.threads = 2;
+  const SearchResult pruned = danlu::search_layouts(m, c, w, o);
+  o.prune = false;
+  const SearchResult full = danlu::search_layouts(m, c, w, o);
+  expect_same(pruned.top, full.top, "top");
+  expect_same(pruned.pareto, full.pareto, "pareto");
+  bool fewer = false;
+  for (const Candidate& cnd : full.pareto) {
+    const danlu::Layout& l = cnd.layout;
+    const int used = l.tp * l.cp * l.pp * l.dp;
+    EXPECT_TRUE(used == 8 || used == 16 || used == 32) << used;
+    fewer = fewer || used < 32;
+  }
+  EXPECT_TRUE(fewer);  // fewer GPUs are never faster here, but they are cheaper: on the front
+}
+
+}  // namespace

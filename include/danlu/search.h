@@ -45,6 +45,7 @@ struct SearchOptions {
   int threads = 0;                  // 0 = hardware concurrency
   bool prune = true;                // false: estimate every legal layout (for testing)
   int max_micro_batch = 64;         // largest micro-batch tried
+  int min_gpus = 0;                 // > 0: also try gpus/2, gpus/4, ... down to this many GPUs
   bool vary_zero = true;            // try ZeRO 0..3 (else only zero = 1)
   // Execution settings that are not searched (TP-comm overlap, attention kernel, fused
   // elementwise ops) are taken from this layout when given (its degrees are ignored);
@@ -63,7 +64,7 @@ struct Candidate {
 
 struct SearchResult {
   std::vector<Candidate> top;       // best first (step time, then peak memory)
-  std::vector<Candidate> pareto;    // step time vs peak memory, non-dominated, fastest first
+  std::vector<Candidate> pareto;    // step time vs peak memory vs GPUs used, non-dominated, fastest first
   long long considered = 0;         // layouts enumerated
   long long evaluated = 0;          // full estimator evaluations
   long long rejected[static_cast<int>(Reject::kCount)] = {};

@@ -207,7 +207,7 @@ std::atomic<bool> g_cancel{false};
 extern "C" void on_sigint(int) { g_cancel = true; }
 
 struct SearchFlags {
-  std::string top = "10", threads, max_micro_batch = "64", objective = "time";
+  std::string top = "10", threads, max_micro_batch = "64", objective = "time", min_gpus;
   bool json = false, exhaustive = false;
 };
 
@@ -236,6 +236,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   opt.threads = int_opt("threads", sf.threads, 1, 1024).value_or(0);
   opt.max_micro_batch = static_cast<int>(*int_flag("max-micro-batch", sf.max_micro_batch, 1, 1'000'000));
   opt.prune = !sf.exhaustive;
+  opt.min_gpus = int_opt("min-gpus", sf.min_gpus, 1, 10'000'000).value_or(0);
   opt.cancel = &g_cancel;
   const bool tty = isatty(fileno(stderr)) != 0;
   if (tty) {
@@ -453,6 +454,7 @@ int main(int argc, char** argv) {
   search->add_option("--threads", sf.threads, "worker threads (default: all cores)");
   search->add_option("--max-micro-batch", sf.max_micro_batch, "largest micro-batch tried")->capture_default_str();
   search->add_flag("--exhaustive", sf.exhaustive, "estimate every legal layout (no pruning)");
+  search->add_option("--min-gpus", sf.min_gpus, "also try half, a quarter, ... of the GPUs down to this many (Pareto on GPUs used)");
   search->add_flag("--json", sf.json, "print JSON");
 
   ScaleFlags scf;

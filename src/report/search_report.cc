@@ -16,7 +16,9 @@ std::string candidates_table(const std::vector<Candidate>& list) {
   std::vector<std::vector<std::string>> rows;
   int rank = 1;
   for (const Candidate& c : list) {
-    std::vector<std::string> row = {std::to_string(rank++), fmt::format("{:.4g}", c.result.step_s),
+    const Layout& l = c.layout;
+    std::vector<std::string> row = {std::to_string(rank++), std::to_string(l.tp * l.cp * l.pp * l.dp),
+                                    fmt::format("{:.4g}", c.result.step_s),
                                     fmt::format("{:.1f}", c.result.tokens_per_s_per_gpu),
                                     fmt::format("{:.1f}", 100.0 * c.result.mfu),
                                     fmt::format("{:.2f}", c.result.peak_memory_gib)};
@@ -24,7 +26,7 @@ std::string candidates_table(const std::vector<Candidate>& list) {
     row.push_back(binding_name(c.result.binding));
     rows.push_back(row);
   }
-  return render_table({"#", "step_time_s", "tokens_per_s_per_gpu", "mfu_pct", "peak_memory_gib", "tp", "cp", "pp",
+  return render_table({"#", "gpus", "step_time_s", "tokens_per_s_per_gpu", "mfu_pct", "peak_memory_gib", "tp", "cp", "pp",
                        "vpp", "dp", "micro_batch", "sp", "recompute", "zero", "binding"},
                       rows);
 }
@@ -42,7 +44,7 @@ std::string search_text(const TrainContext& ctx, const SearchResult& s, double w
     out += "no layout fits: every candidate was rejected (see the reasons below)\n";
   } else {
     out += "top layouts (fastest first)\n" + candidates_table(s.top) + "\n";
-    out += "Pareto front (step time vs peak memory per GPU)\n" + candidates_table(s.pareto) + "\n";
+    out += "Pareto front (step time vs peak memory per GPU vs GPUs used)\n" + candidates_table(s.pareto) + "\n";
   }
   std::vector<std::vector<std::string>> rows;
   for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) {

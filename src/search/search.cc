@@ -25,6 +25,8 @@ struct Job {
   int tp, cp, pp, vpp, dp, zero;
 };
 
+int gpus_used(const Layout& l) { return l.tp * l.cp * l.pp * l.dp; }
+
 // Strict ordering: faster first, then less memory, then the layout tuple (deterministic).
 bool better(const Candidate& a, const Candidate& b) {
   if (a.result.step_s != b.result.step_s) return a.result.step_s < b.result.step_s;
@@ -45,10 +47,10 @@ struct Local {
   double kth(int k) const {
     return static_cast<int>(top.size()) < k ? 1e300 : top.back().result.step_s;
   }
-  // Whether every layout with step time >= t and peak memory >= mem is dominated.
-  bool dominated(double t, double mem) const {
+  // Whether every layout on `gpus` GPUs with step time >= t and peak memory >= mem is dominated.
+  bool dominated(double t, double mem, int gpus) const {
     for (const Candidate& p : pareto) {
-      if (p.result.step_s < t && p.result.peak_memory_gib < mem) return true;
+      if (p.result.step_s < t && p.result.peak_memory_gib < mem && gpus_used(p.layout) <= gpus) return true;
     }
     return false;
   }
@@ -64,8 +66,9 @@ struct Local {
     // Pareto on (step time, peak memory); exact ties (e.g. ZeRO stages that shard nothing at
     // dp = 1) keep the candidate first in `better` order, so the front is order-independent.
     auto covers = [](const Candidate& a, const Candidate& b) {  // a makes b redundant
-      return a.result.step_s <= b.result.step_s && a.result.peak_memory_gib <= b.result.peak_memory_gib &&
-             (a.result.step_s < b.result.step_s || a.result.peak_memory_gib < b.result.peak_memory_gib ||
+      const int ga = gpus_used(a.layout), gb = gpus_used(b.layout);
+      return a.result.step_s <= b.result.step_s && a.result.peak_memory_gib <= b.result.peak_memory_gib && ga <= gb &&
+             (a.result.step_s < b.result.step_s || a.result.peak_memory_gib < b.result.peak_memory_gib || ga < gb ||
               better(a, b));
     };
     for (const Candidate& p : pareto) {
@@ -121,10 +124,15 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
     if (per_dp == 0) mbs = 1;
     return static_cast<long long>(mbs) * (tp > 1 ? 2 : 1) * 3 * static_cast<long long>(zeros.size());
   };
-  for (int tp : divisors(c.gpus)) {
-    for (int cp : divisors(c.gpus / tp)) {
-      for (int pp : divisors(c.gpus / (static_cast<long>(tp) * cp))) {
-        const int dp = static_cast<int>(c.gpus / (static_cast<long>(tp) * cp * pp));
+  std::vector<int> counts = {c.gpus};
+  if (opt.min_gpus > 0) {
+    for (int g = c.gpus / 2; g >= opt.min_gpus && g >= 1 && c.gpus % (2 * g) == 0; g /= 2) counts.push_back(g);
+  }
+  for (int G : counts)
+  for (int tp : divisors(G)) {
+    for (int cp : divisors(G / tp)) {
+      for (int pp : divisors(G / (static_cast<long>(tp) * cp))) {
+        const int dp = static_cast<int>(G / (static_cast<long>(tp) * cp * pp));
         std::vector<int> vpps = {1};
         if (pp > 1) {
           for (int v = 2; v * pp <= m.layers; ++v) vpps.push_back(v);
@@ -180,6 +188,8 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
         }
       }
       const Job& jb = jobs[j];
+      Cluster cg = c;
+      cg.gpus = jb.tp * jb.cp * jb.pp * jb.dp;
       Layout l = base;
       l.first_stage_layers = l.last_stage_layers = 0;
       l.tp = jb.tp;
@@ -190,15 +200,15 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       l.zero = jb.zero;
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
-      const double mem_lb = state_memory_lower_bound_gib(m, c, l);
+      const double mem_lb = state_memory_lower_bound_gib(m, cg, l);
       if (opt.prune && mem_lb > usable) {
         L.rejected[static_cast<int>(Reject::kOomWeights)] += n;
         continue;
       }
       // Skip only what can neither enter the top K nor the Pareto front.
-      const double time_lb = step_time_lower_bound_s(m, c, l, w);
+      const double time_lb = step_time_lower_bound_s(m, cg, l, w);
       const bool may_count = opt.count_faster_than_s > 0 && time_lb < opt.count_faster_than_s;
-      if (opt.prune && !may_count && time_lb > L.kth(k) && L.dominated(time_lb, mem_lb)) {
+      if (opt.prune && !may_count && time_lb > L.kth(k) && L.dominated(time_lb, mem_lb, cg.gpus)) {
         L.rejected[static_cast<int>(Reject::kSlowerThanTopK)] += n;
         continue;
       }
@@ -210,13 +220,13 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
           l.sequence_parallel = sp == 1;
           for (Recompute rc : modes) {
             l.recompute = rc;
-            const LayoutIssue issue = check_layout(m, c, l, w);
+            const LayoutIssue issue = check_layout(m, cg, l, w);
             if (issue != LayoutIssue::kOk) {
               L.rejected[static_cast<int>(issue == LayoutIssue::kInterleaveTooFewMb ? Reject::kInterleaveTooFewMb
                                                                                    : Reject::kOther)] += 1;
               continue;
             }
-            const Result r = estimate_step(m, c, l, w);
+            const Result r = estimate_step(m, cg, l, w);
             ++L.evaluated;
             if (r.oom) {
               const Reject why = r.first.total_gib > r.usable_memory_gib  ? Reject::kOomFirstStage
