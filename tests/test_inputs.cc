@@ -708,8 +708,10 @@ TEST(CheckLayout, MoeIssues) {
   k.l.dp = 4;
   k.l.ep = 8;  // > dp*tp*cp = 4
   EXPECT_EQ(check(k), LayoutIssue::kEpTooLarge);
-  k.l.ep = 4;  // valid, but MoE timing is not modelled
-  EXPECT_EQ(check(k), LayoutIssue::kMoeNotModelled);
+  k.l.ep = 3;  // divides neither the 8 experts nor tp*cp*dp
+  EXPECT_EQ(check(k), LayoutIssue::kExpertsNotDivisible);
+  k.l.ep = 4;  // valid
+  EXPECT_EQ(check(k), LayoutIssue::kOk);
   Case d = good();
   d.m = cat().find_model("deepseek-v3")->model;
   d.l.first_stage_layers = 0;
@@ -717,7 +719,9 @@ TEST(CheckLayout, MoeIssues) {
   d.l.ep = 8;
   d.l.pp = 1;
   d.l.dp = 8;
-  EXPECT_EQ(check(d), LayoutIssue::kMoeNotModelled);
+  EXPECT_EQ(check(d), LayoutIssue::kOk);
+  d.l.ep = 128;  // 256 experts divide by 128, but tp*cp*dp does not
+  EXPECT_EQ(check(d), LayoutIssue::kEpTooLarge);
 }
 
 TEST(CheckLayout, IssueTextsAreDistinct) {
@@ -735,7 +739,7 @@ TEST(CheckLayout, IssueTextsAreDistinct) {
       LayoutIssue::kEpTooLarge,
       LayoutIssue::kZeroRange,
       LayoutIssue::kNonPositive,
-      LayoutIssue::kMoeNotModelled,
+      LayoutIssue::kInterleaveTooFewMb,
   };
   std::set<std::string> texts;
   for (LayoutIssue i : all) {

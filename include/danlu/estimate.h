@@ -45,7 +45,6 @@ enum class LayoutIssue {
   kEpTooLarge,           // ep > dp*tp*cp (the ranks expert parallel may span)
   kZeroRange,            // zero outside 0..3
   kNonPositive,          // a degree, batch or length < 1
-  kMoeNotModelled,       // mixture-of-experts / MLA timing is not modelled yet
 };
 LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, const Workload& w);
 const char* layout_issue_text(LayoutIssue i);

@@ -42,6 +42,10 @@ struct Layout {
   int last_stage_layers = 0;
   bool tp_comm_overlap = false;  // Megatron --tp-comm-overlap / torchtitan async TP
   AttentionKernel attention = AttentionKernel::flash;
+  // Mixture-of-experts: tokens on the busiest expert-parallel rank over the mean. Default 1.15:
+  // with auxiliary-loss or bias-based balancing, per-rank expert load stays within ~10-20 % of
+  // the mean at ep 8-64 (DeepSeek-V3 report sec. 2.1.2 and fig. 9; Megatron-Core MoE docs).
+  double moe_imbalance = 1.15;
   bool fused_elementwise = true; // false: eager PyTorch elementwise ops (no torch.compile/TE fusion)
 };
 
@@ -50,6 +54,7 @@ struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers;
   std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise;
   std::optional<AttentionKernel> attention;
+  std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;
 };
 

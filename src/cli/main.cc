@@ -126,6 +126,14 @@ JobSetup setup_job(const TrainFlags& f) {
     w.precision = Precision::bf16;
     j.defaulted |= kDefPrecision;
   }
+  if (j.c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) {
+    std::string allowed;
+    for (int p = 0; p < kPrecisions; ++p) {
+      if (j.c.acc.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
+    }
+    throw InputError(fmt::format("--precision {}: {} has no tensor-core rate for it; allowed on this accelerator: {}",
+                                 precision_name(w.precision), j.accelerator_name, allowed));
+  }
   const auto gb = int_flag("global-batch", f.global_batch, 1, 1'000'000'000);
   j.global_batch_set = gb.has_value();
   if (gb) w.global_batch = *gb;
@@ -224,13 +232,6 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
     long gb = std::max(1L, 4194304L / w.seq_len);
     w.global_batch = gb;
   }
-  if (job.c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) {
-    throw InputError(fmt::format("--precision {}: {} has no tensor-core rate for it", precision_name(w.precision),
-                                 job.accelerator_name));
-  }
-  if (job.model.is_moe() || job.model.attention == Attention::mla) {
-    throw InputError("search: mixture-of-experts and MLA timing is not modelled yet (frontier issue); allowed: dense models");
-  }
   SearchOptions opt;
   opt.top_k = static_cast<int>(*int_flag("top", sf.top, 1, 1000));
   opt.threads = int_opt("threads", sf.threads, 1, 1024).value_or(0);
@@ -288,9 +289,6 @@ int run_scale(TrainFlags f, const ScaleFlags& sc) {
   for (int g : sizes) {
     f.gpus = std::to_string(g);
     const JobSetup job = setup_job(f);
-    if (job.model.is_moe() || job.model.attention == Attention::mla) {
-      throw InputError("scale: mixture-of-experts and MLA timing is not modelled yet (frontier issue); allowed: dense models");
-    }
     model_name = job.model_name;
     acc_name = job.accelerator_name;
     Workload w = job.w;

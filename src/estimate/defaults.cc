@@ -34,6 +34,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
   l.attention = p.attention.value_or(AttentionKernel::flash);
   l.fused_elementwise = p.fused_elementwise.value_or(true);
+  if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);
   const int cp = l.cp > 0 ? l.cp : 1;
 
@@ -62,7 +63,19 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   // Fully sharded data parallel without a pipeline (torchtitan, MaxText, FSDP) runs the whole
   // local batch in one pass unless told otherwise: micro_batch = global_batch / dp.
   const bool fsdp_local_batch = !p.micro_batch && l.zero == 3 && global_batch_set;
+  // Expert parallel for MoE models, when unset: the largest divisor of the expert count that
+  // divides tp*cp*dp and keeps the all-to-all inside one scale-up domain.
+  auto pick_ep = [&](Layout& x) {
+    if (p.ep || !m.is_moe()) return;
+    const long pool = static_cast<long>(x.tp) * x.cp * x.dp;
+    int best = 1;
+    for (int e = 1; e <= m.moe.experts && e <= c.gpus_per_node; ++e) {
+      if (m.moe.experts % e == 0 && pool % e == 0) best = e;
+    }
+    x.ep = best;
+  };
   auto finish = [&](Layout x) {
+    pick_ep(x);
     if (fsdp_local_batch && x.pp == 1 && x.dp > 0 && w->global_batch % x.dp == 0) {
       x.micro_batch = static_cast<int>(w->global_batch / x.dp);
     }
@@ -110,6 +123,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
       x.pp = static_cast<int>(pp);
       x.dp = static_cast<int>(rest / pp);
       x.recompute = modes[i];
+      pick_ep(x);
       Workload wx = *w;
       if (!global_batch_set) wx.global_batch = default_global_batch(x, w->seq_len);
       if (fsdp_local_batch && x.pp == 1 && wx.global_batch % x.dp == 0) {

@@ -110,9 +110,9 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
   if (c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) return LayoutIssue::kPrecisionUnsupported;
   if (m.is_moe()) {
     if (m.moe.experts % l.ep != 0) return LayoutIssue::kExpertsNotDivisible;
-    if (l.ep > l.dp * l.tp * l.cp) return LayoutIssue::kEpTooLarge;
+    // Expert parallel draws its ranks from tp*cp*dp (expert tensor parallel 1).
+    if ((static_cast<long>(l.dp) * l.tp * l.cp) % l.ep != 0) return LayoutIssue::kEpTooLarge;
   }
-  if (m.is_moe() || m.attention == Attention::mla) return LayoutIssue::kMoeNotModelled;
   return LayoutIssue::kOk;
 }
 
@@ -150,11 +150,9 @@ const char* layout_issue_text(LayoutIssue i) {
       return "the interleaved schedule (vpp > 1) needs at least pp micro-batches per step (global_batch/(dp*micro_batch) >= pp)";
     case LayoutIssue::kPrecisionUnsupported: return "the accelerator has no tensor-core rate for this precision";
     case LayoutIssue::kExpertsNotDivisible: return "routed experts must be divisible by ep";
-    case LayoutIssue::kEpTooLarge: return "ep must not exceed dp*tp*cp";
+    case LayoutIssue::kEpTooLarge: return "ep must divide tp*cp*dp (expert parallel ranks come from them)";
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
-    case LayoutIssue::kMoeNotModelled:
-      return "mixture-of-experts and MLA timing is not modelled yet (frontier issue)";
   }
   return "?";
 }

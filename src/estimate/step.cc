@@ -52,6 +52,7 @@ struct Setup {
   bool pp_on_scale_out = false;
   double tokens = 0;                 // tokens per micro-batch per rank (b*s/cp)
   double tp_overlap = 0;
+  int domain = 8;                    // accelerators per scale-up domain
   double sm_share = 0;               // compute lost per second of communication hidden under it
 };
 
@@ -92,10 +93,13 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
   s.tp_overlap = l.tp_comm_overlap ? e.tp_overlap : 0.0;
   s.sm_share = e.comm_sm_fraction;
+  s.domain = c.gpus_per_node;
   return s;
 }
 
-LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const Setup& s) {
+// One transformer layer's costs; `moe` selects the mixture-of-experts MLP (routed experts over
+// ep ranks, shared experts tensor-parallel, token all-to-all dispatch and combine).
+LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const Setup& s, bool moe) {
   LayerCost c;
   const Rates& r = s.r;
   const double T = s.tokens;
@@ -111,22 +115,62 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   const double f = m.ffn / tp;
   const double up_cols = (m.gated_mlp ? 2.0 : 1.0) * f;
 
-  // GEMMs. Forward: QKV, output projection, MLP up (+gate), MLP down. Backward: the data
-  // gradient and the weight gradient of each, same FLOPs as the forward GEMM each.
-  c.gemm_f = gemm_s(r, T, q_out + kv_out, h) + gemm_s(r, T, h, o_in) + gemm_s(r, T, up_cols, h) +
-             gemm_s(r, T, h, f);
-  c.gemm_b = gemm_s(r, T, h, q_out + kv_out) + gemm_s(r, h, q_out + kv_out, T) +  // QKV dgrad, wgrad
-             gemm_s(r, T, o_in, h) + gemm_s(r, o_in, h, T) +                     // out proj
-             gemm_s(r, T, h, up_cols) + gemm_s(r, h, up_cols, T) +               // up/gate
-             gemm_s(r, T, f, h) + gemm_s(r, f, h, T);                            // down
-  c.flops_f = 2.0 * T * (h * (q_out + kv_out) + o_in * h + h * up_cols + f * h);
+  // GEMMs. Each forward GEMM C[M,N] = A[M,K] B[K,N] has a backward data gradient [M,K] and
+  // weight gradient [K,N] of the same FLOPs.
+  auto add = [&](double M, double N, double K, double count = 1.0) {
+    c.gemm_f += gemm_s(r, M, N, K, count);
+    c.gemm_b += gemm_s(r, M, K, N, count) + gemm_s(r, K, N, M, count);
+    c.flops_f += 2.0 * M * N * K * count;
+  };
+  if (m.attention == Attention::mla) {
+    // MLA (DeepSeek-V2/V3; Megatron-Core MLA): the low-rank down-projections are replicated
+    // across tensor-parallel ranks, the up-projections and output projection are split by head.
+    const double rope = m.mla.qk_rope_head_dim;
+    if (m.mla.q_lora_rank > 0) {
+      add(T, m.mla.q_lora_rank, h);
+      add(T, q_out, m.mla.q_lora_rank);
+    } else {
+      add(T, q_out, h);
+    }
+    add(T, m.mla.kv_lora_rank + rope, h);
+    add(T, q_heads * (m.mla.qk_nope_head_dim + m.mla.v_head_dim), m.mla.kv_lora_rank);
+  } else {
+    add(T, q_out + kv_out, h);
+  }
+  add(T, h, o_in);
+  const double attn_gemm_f = c.gemm_f;
+  // MLP: dense (tensor-parallel up/gate and down), or mixture-of-experts.
+  const double mats_up = m.gated_mlp ? 2.0 : 1.0;
+  const double Tm = l.sequence_parallel ? T / tp : T;  // tokens a rank routes (MoE needs SP with TP)
+  double assigned = 0;                                  // token-expert pairs computed on this rank
+  if (!moe) {
+    add(T, up_cols, h);
+    add(T, h, f);
+  } else {
+    const double E = m.moe.experts, ep = l.ep;
+    assigned = Tm * m.moe.top_k * l.moe_imbalance;      // balanced load x the busiest rank's excess
+    const double local = E / ep;                        // experts on this rank
+    const double per_expert = assigned / local;
+    const double fe = m.moe.expert_ffn;
+    add(per_expert, mats_up * fe, h, local);            // grouped GEMM: one small GEMM per expert
+    add(per_expert, h, fe, local);
+    add(Tm, E, h);                                      // router
+    if (m.moe.shared_experts > 0) {
+      const double fs = m.moe.shared_experts * fe / tp;
+      add(T, mats_up * fs, h);
+      add(T, h, fs);
+    }
+  }
   // torchtitan per-op SAC saves every matmul output except every second one in forward order
   // (q, k, v, o, w1, w3, w2 for SwiGLU; q, k, v, o, up, down otherwise): k, o and w3 (or down)
   // are recomputed (torchtitan activation_checkpoint.py, selective_ac_option = "op").
-  {
+  if (!moe) {
     const double second_mlp = m.gated_mlp ? gemm_s(r, T, f, h) : gemm_s(r, T, h, f);
     c.op_sac_gemm_f = gemm_s(r, T, kv_out / 2.0, h) + gemm_s(r, T, h, o_in) + second_mlp;
     c.op_sac_flops_f = 2.0 * T * (h * kv_out / 2.0 + o_in * h + f * h);
+  } else {
+    c.op_sac_gemm_f = 0.5 * attn_gemm_f;  // about every second attention matmul
+    c.op_sac_flops_f = 0.0;
   }
 
   // Flash attention over the full sequence (context-parallel ranks hold T = b*s/cp queries,
@@ -180,7 +224,15 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   if (m.linear_bias) {                                // bias-dropout-add: bias read + 1-byte mask
     bytes += 2 * rep * h * 1.0;
   }
-  bytes += act_bpe * T * f;                           // activation (SwiGLU reads two inputs)
+  if (!moe) {
+    bytes += act_bpe * T * f;                         // activation (SwiGLU reads two inputs)
+  } else {
+    bytes += act_bpe * assigned * m.moe.expert_ffn;   // expert activations
+    bytes += act_bpe * T * m.moe.shared_experts * m.moe.expert_ffn / tp;
+    bytes += 2.0 * 2.0 * assigned * h * kActBytes;    // permute before, unpermute after the experts
+    bytes += 3.0 * Tm * m.moe.experts * 4.0;          // router softmax / top-k in fp32
+    kernels += 6;
+  }
   kernels += fused ? 1 : 2;
   if (m.learned_positions == 0) {                     // rotary on q and k
     bytes += T * (q_out + kv_out / 2.0) * rope_bpe;
@@ -207,6 +259,21 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     };
     c.tp_f = exposed(c.gemm_f);
     c.tp_b = exposed(c.gemm_b);
+  }
+  // Expert parallel: token all-to-all (GShard, Lepikhin et al. 2021; Megatron-Core's alltoall
+  // dispatcher). Each routed copy of a token's hidden vector travels to the rank holding its
+  // expert and back: dispatch and combine forward, the same two backward. Expert-parallel
+  // groups are consecutive ranks (expert tensor parallel 1), so they stay inside a scale-up
+  // domain up to its size; the share of peers beyond it goes over the NICs.
+  if (moe && l.ep > 1) {
+    const double n = l.ep;
+    const double g = std::min<double>(l.ep, s.domain);
+    const double a2a = Tm * m.moe.top_k * l.moe_imbalance * h * kActBytes * (n - 1.0) / n;
+    const double t_up = a2a * (g - 1.0) / (n - 1.0) / s.up.bytes_per_s;
+    const double t_out = a2a * (n - g) / (n - 1.0) / s.out.bytes_per_s;
+    const double one = std::max(t_up, t_out) + (n > g ? s.out.latency_s : s.up.latency_s);
+    c.tp_f += 2.0 * one;
+    c.tp_b += 2.0 * one;
   }
   // Context parallel (ring attention, Liu et al. 2023; Megatron-CP): each rank passes its
   // K,V block around the ring (cp-1 steps) forward, and K,V plus their gradients backward,
@@ -254,31 +321,49 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   return e;
 }
 
-// Parameters a pipeline rank holds, before ZeRO sharding.
-double rank_params(int layers, bool has_emb, bool has_head, const Layout& l, const ParamCount& pc, const Model& m) {
-  const double per_layer = pc.per_layer_attn + pc.per_layer_mlp;
-  double p = layers * per_layer / l.tp;
-  if (has_emb) p += pc.embedding / l.tp;
+// Parameters a pipeline rank holds, before ZeRO sharding: dense (sharded over dp*cp) and
+// routed-expert parameters (each rank holds experts/ep of them; sharded over the expert
+// data-parallel group tp*cp*dp/ep).
+struct RankParams {
+  double dense = 0, expert = 0;
+  double total() const { return dense + expert; }
+};
+
+RankParams rank_params(int dense_layers, int moe_layers, bool has_emb, bool has_head, const Layout& l,
+                       const ParamCount& pc, const Model& m) {
+  RankParams p;
+  p.dense = dense_layers * (pc.per_layer_attn + pc.per_layer_mlp) / l.tp + moe_layers * pc.per_layer_attn / l.tp;
+  if (moe_layers > 0) {
+    const double h = m.hidden;
+    const double expert = (m.gated_mlp ? 3.0 : 2.0) * h * m.moe.expert_ffn;
+    p.dense += moe_layers * (h * m.moe.experts + m.moe.shared_experts * expert / l.tp);
+    p.expert = moe_layers * (static_cast<double>(m.moe.experts) / l.ep) * expert;
+  }
+  if (has_emb) p.dense += pc.embedding / l.tp;
   if (has_head) {
     // A tied head is the embedding table itself on a single rank; the last pipeline rank
     // keeps its own copy of the word embeddings (not the position table).
     const double head = m.tied_embeddings ? (has_emb ? 0.0 : static_cast<double>(m.vocab) * m.hidden) : pc.output;
-    p += head / l.tp;
+    p.dense += head / l.tp;
   }
   return p;
 }
 
-// Weights, gradients and optimizer states of a rank holding p parameters, by ZeRO stage
-// (Rajbhandari et al. 2020, sec. 3), in bytes.
+// Weights, gradients and optimizer states of a rank, by ZeRO stage (Rajbhandari et al. 2020,
+// sec. 3), in bytes.
 struct StateBytes {
   double weights, grads, opt;
 };
-StateBytes state_bytes(double p, int layers, const Layout& l) {
-  const double shard = static_cast<double>(l.dp) * l.cp;
+StateBytes state_bytes(const RankParams& rp, int layers, const Layout& l) {
+  const double p = rp.total();
+  const double dense_shard = static_cast<double>(l.dp) * l.cp;
+  const double expert_shard = std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / l.ep);
+  // Parameters weighted by their sharding group, for the sharded states.
+  const double sharded = rp.dense / dense_shard + rp.expert / expert_shard;
   StateBytes b{p * kWeightBytes, p * kGradBytes, p * (kMasterBytes + kAdamBytes)};
   const double per_layer_params = p / (layers > 0 ? layers : 1);
-  if (l.zero >= 1) b.opt /= shard;
-  if (l.zero >= 2) b.grads /= shard;
+  if (l.zero >= 1) b.opt = sharded * (kMasterBytes + kAdamBytes);
+  if (l.zero >= 2) b.grads = sharded * kGradBytes;
   if (l.zero >= 3 && l.pp > 1) {
     // FSDP under a pipeline schedule keeps the stage's weights gathered for the whole step
     // (no reshard between micro-batches) and accumulates unsharded fp32 gradients until the
@@ -298,29 +383,44 @@ StateBytes state_bytes(double p, int layers, const Layout& l) {
 struct RankCost {
   double gemm = 0, attn = 0, mem = 0, tp = 0;  // per micro-batch, incl. recompute
   double fwd = 0, bwd = 0;                     // per micro-batch totals (bwd incl. recompute)
-  double params = 0;                           // parameters held (before ZeRO sharding)
+  int dense_layers = 0, moe_layers = 0;
+  RankParams params;                           // parameters held (before ZeRO sharding)
 };
 
-RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, const LayerCost& lc,
-                   const EdgeCost& ec, const ParamCount& pc, const Model& m) {
+// Dense layers sit first in the model (DeepSeek's first_k_dense_replace): a rank holding
+// `layers` layers starting at `first_layer` has this many of them.
+int dense_layers_in(const Model& m, int first_layer, int layers) {
+  if (!m.is_moe()) return layers;
+  const int dense_end = m.moe.dense_layers;
+  return std::clamp(dense_end - first_layer, 0, layers);
+}
+
+RankCost rank_cost(int first_layer, int layers, bool has_emb, bool has_head, const Layout& l, const LayerCost& dense,
+                   const LayerCost& moe, const EdgeCost& ec, const ParamCount& pc, const Model& m) {
   RankCost rc;
-  const double n = layers;
-  double gemm = n * (lc.gemm_f + lc.gemm_b);
-  double attn = n * (lc.attn_f + lc.attn_b);
-  double mem = n * (lc.mem_f + lc.mem_b);
-  double tp = n * (lc.tp_f + lc.tp_b + lc.cp_f + lc.cp_b);
-  if (l.recompute == Recompute::full) {
-    gemm += n * lc.gemm_f;
-    attn += n * lc.attn_f;
-    mem += n * lc.mem_f;
-    tp += n * (lc.tp_f + lc.cp_f);
-  } else if (l.recompute == Recompute::selective) {
-    attn += n * lc.attn_f;
-  } else if (l.recompute == Recompute::selective_op) {
-    gemm += n * lc.op_sac_gemm_f;
-    mem += n * lc.mem_f;
-  }
-  double fwd = n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
+  rc.dense_layers = dense_layers_in(m, first_layer, layers);
+  rc.moe_layers = layers - rc.dense_layers;
+  double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
+  auto accumulate = [&](const LayerCost& lc, double n) {
+    gemm += n * (lc.gemm_f + lc.gemm_b);
+    attn += n * (lc.attn_f + lc.attn_b);
+    mem += n * (lc.mem_f + lc.mem_b);
+    tp += n * (lc.tp_f + lc.tp_b + lc.cp_f + lc.cp_b);
+    if (l.recompute == Recompute::full) {
+      gemm += n * lc.gemm_f;
+      attn += n * lc.attn_f;
+      mem += n * lc.mem_f;
+      tp += n * (lc.tp_f + lc.cp_f);
+    } else if (l.recompute == Recompute::selective) {
+      attn += n * lc.attn_f;
+    } else if (l.recompute == Recompute::selective_op) {
+      gemm += n * lc.op_sac_gemm_f;
+      mem += n * lc.mem_f;
+    }
+    fwd += n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
+  };
+  accumulate(dense, rc.dense_layers);
+  if (rc.moe_layers > 0) accumulate(moe, rc.moe_layers);
   if (has_head) {
     gemm += ec.head_f + ec.head_b;
     mem += ec.head_mem;
@@ -338,20 +438,21 @@ RankCost rank_cost(int layers, bool has_emb, bool has_head, const Layout& l, con
   rc.tp = tp;
   rc.fwd = fwd;
   rc.bwd = gemm + attn + mem + tp - fwd;
-
-  rc.params = rank_params(layers, has_emb, has_head, l, pc, m);
+  rc.params = rank_params(rc.dense_layers, rc.moe_layers, has_emb, has_head, l, pc, m);
   return rc;
 }
 
 // Activation bytes one micro-batch leaves on a rank per transformer layer (Korthikanti et al.
 // 2022 eq. 2 generalised; flash attention stores no s^2 scores).
-double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
+double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, bool moe) {
   const double T = s.tokens;
   const double h = m.hidden;
   const double tp = l.tp;
   const AttnShape a = attention_shape(m);
   const double q_out = a.q_out / tp;
-  const double kv_out = 2.0 * std::ceil(static_cast<double>(m.kv_heads) / tp) * m.dim_head();
+  const double kv_out = m.attention == Attention::mla
+                            ? (m.heads / tp) * (a.qk_dim + a.v_dim)  // MLA: per-head k and v after up-projection
+                            : 2.0 * std::ceil(static_cast<double>(m.kv_heads) / tp) * m.dim_head();
   const double o_in = a.o_in / tp;
   const double f = m.ffn / tp;
   const double rep = l.sequence_parallel ? T / tp : T;
@@ -367,8 +468,20 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s) {
   // attention output: kept in 16 bit for the attention backward, plus its FP8 cast for the
   // out-projection's weight gradient when the GEMMs run in FP8
   b += T * o_in * (kActBytes + (gin < kActBytes ? gin : 0.0));
-  b += T * (m.gated_mlp ? 2.0 : 1.0) * f * kActBytes;    // MLP up (+gate) output
-  b += T * f * gin;                                      // activation output (down-projection input)
+  const double mats_up = m.gated_mlp ? 2.0 : 1.0;
+  if (!moe) {
+    b += T * mats_up * f * kActBytes;                    // MLP up (+gate) output
+    b += T * f * gin;                                    // activation output (down-projection input)
+  } else {
+    // Routed copies of the tokens (expert input), expert up(+gate) and activation outputs,
+    // shared experts like a dense MLP, router probabilities.
+    const double assigned = rep * m.moe.top_k * l.moe_imbalance;
+    const double fe = m.moe.expert_ffn;
+    b += assigned * (h * gin + mats_up * fe * kActBytes + fe * gin);
+    const double fs = m.moe.shared_experts * fe / tp;
+    b += T * (mats_up * fs * kActBytes + fs * gin);
+    b += rep * m.moe.experts * 4.0 * 2.0;
+  }
   if (l.recompute == Recompute::selective_op) {
     // Per-op SAC recomputes the elementwise ops and every second matmul: the norm outputs,
     // the activation output and one of the two MLP up/gate outputs are not kept.
@@ -402,13 +515,13 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
   }
   in_flight = std::min(in_flight, static_cast<double>(mb));
   sm.microbatches_in_flight = static_cast<int>(std::ceil(in_flight));
-  const double per_layer = layer_activation_bytes(m, l, s);
-  double act = in_flight * layers * per_layer;
+  double act = in_flight * (rc.dense_layers * layer_activation_bytes(m, l, s, false) +
+                            rc.moe_layers * layer_activation_bytes(m, l, s, true));
   if (l.recompute == Recompute::full && layers > 0) {
     // Working set while one layer is recomputed and back-propagated.
     Layout none = l;
     none.recompute = Recompute::none;
-    act += layer_activation_bytes(m, none, s);
+    act += layer_activation_bytes(m, none, s, rc.moe_layers > 0);
   }
   if (rank == l.pp - 1) {
     // Loss on the last micro-batch: 16-bit logits, fp32 softmax kept for the backward, and the
@@ -442,12 +555,15 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   const long mb = micro_batches(l, w);
   res.micro_batches = mb;
 
-  const LayerCost lc = layer_cost(m, l, w, s);
+  const LayerCost lc = layer_cost(m, l, w, s, false);
+  const LayerCost lc_moe = m.is_moe() ? layer_cost(m, l, w, s, true) : lc;
   const EdgeCost ec = edge_cost(m, l, s);
   const bool single = l.pp == 1;
-  const RankCost first = rank_cost(split.first, true, single, l, lc, ec, pc, m);
-  const RankCost last = single ? first : rank_cost(split.last, false, true, l, lc, ec, pc, m);
-  const RankCost middle = l.pp > 2 ? rank_cost(split.middle, false, false, l, lc, ec, pc, m) : first;
+  const RankCost first = rank_cost(0, split.first, true, single, l, lc, lc_moe, ec, pc, m);
+  const RankCost last =
+      single ? first : rank_cost(m.layers - split.last, split.last, false, true, l, lc, lc_moe, ec, pc, m);
+  const RankCost middle =
+      l.pp > 2 ? rank_cost(split.first, split.middle, false, false, l, lc, lc_moe, ec, pc, m) : first;
 
   auto mb_time = [](const RankCost& r) { return r.gemm + r.attn + r.mem + r.tp; };
   const RankCost* slow = &first;
@@ -458,36 +574,52 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   res.mb_backward_s = slow->bwd;
   res.mb_tp_comm_s = slow->tp;
 
-  // Data-parallel traffic of the rank holding the most parameters.
-  const double p_rank = std::max(first.params, std::max(last.params, middle.params));
+  // Data-parallel traffic of the rank holding the most parameters: dense parameters over the
+  // dp*cp group, routed-expert parameters over the expert data-parallel group (tp*cp*dp/ep
+  // ranks, ep apart).
+  const RankParams* heavy = &first.params;
+  if (last.params.total() > heavy->total()) heavy = &last.params;
+  if (middle.params.total() > heavy->total()) heavy = &middle.params;
+  const double p_rank = heavy->total();
+  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / l.ep), l.ep, s.domain);
+  auto ag_s = [&](double bytes_per_param) {
+    return all_gather_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
+           all_gather_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
+  };
+  auto rs_s = [&](double bytes_per_param) {
+    return reduce_scatter_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
+           reduce_scatter_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
+  };
+  auto ar_s = [&](double bytes_per_param) {
+    return all_reduce_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
+           all_reduce_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
+  };
   const int lay_slow = std::max(1, std::max(split.first, std::max(split.middle, split.last)));
   double dp_exposed = 0;
   double fsdp_exposed_per_mb = 0;
-  if (s.dp_grp.n > 1) {
-    const double grad_bytes = p_rank * kGradBytes;
-    const double weight_bytes = p_rank * (s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes);
+  if (s.dp_grp.n > 1 || ex_grp.n > 1) {
+    const double weight_bpp = s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes;
     if (l.zero >= 3 && l.pp > 1) {
       // Under a pipeline: gather once per step (overlapped with the first micro-batch's
       // forward) and reduce-scatter once (with the last micro-batch's backward).
-      const double ag = all_gather_s(weight_bytes, s.dp_grp, s.up, s.out);
-      const double rs = reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
+      const double ag = ag_s(weight_bpp);
+      const double rs = rs_s(kGradBytes);
       dp_exposed = std::max(ag / lay_slow, ag - slow->fwd) + std::max(rs / lay_slow, rs - slow->bwd);
       dp_exposed += (ag + rs - dp_exposed) * s.sm_share;
     } else if (l.zero >= 3) {
       // Per micro-batch: gather weights for forward and again for backward, reduce-scatter
       // gradients; prefetched one layer ahead, so only traffic beyond compute is exposed.
-      const double comm = 2.0 * all_gather_s(weight_bytes, s.dp_grp, s.up, s.out) +
-                          reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
+      const double comm = 2.0 * ag_s(weight_bpp) + rs_s(kGradBytes);
       fsdp_exposed_per_mb = std::max(comm / lay_slow, comm - t_mb);
       fsdp_exposed_per_mb += (comm - fsdp_exposed_per_mb) * s.sm_share;
     } else {
       double grad_comm;
       double param_comm = 0;
       if (l.zero == 0) {
-        grad_comm = all_reduce_s(grad_bytes, s.dp_grp, s.up, s.out);
+        grad_comm = ar_s(kGradBytes);
       } else {
-        grad_comm = reduce_scatter_s(grad_bytes, s.dp_grp, s.up, s.out);
-        param_comm = all_gather_s(p_rank * kWeightBytes, s.dp_grp, s.up, s.out);
+        grad_comm = rs_s(kGradBytes);
+        param_comm = ag_s(kWeightBytes);
       }
       // Bucketed: overlapped with the last micro-batch's backward; the last bucket (about one
       // layer's worth) always waits. The parameter all-gather likewise hides under the first
@@ -515,7 +647,8 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   }
 
   // Optimizer: Adam over the parameters this rank updates.
-  const double opt_params = l.zero >= 1 ? p_rank / (static_cast<double>(l.dp) * l.cp) : p_rank;
+  const double opt_params =
+      l.zero >= 1 ? heavy->dense / (static_cast<double>(l.dp) * l.cp) + heavy->expert / std::max(1, ex_grp.n) : p_rank;
   const double t_opt = mem_s(s.r, opt_params * kAdamStepBytes, 4);
 
   Breakdown& b = res.time;
@@ -577,14 +710,15 @@ double state_memory_lower_bound_gib(const Model& m, const Cluster& c, const Layo
   if (!split_stages(m.layers, l, &split)) return 0;
   const ParamCount pc = count_params(m);
   const Efficiency& e = c.acc.eff;
-  auto one = [&](int layers, bool emb, bool head) {
-    const StateBytes b = state_bytes(rank_params(layers, emb, head, l, pc, m), layers, l);
+  auto one = [&](int first_layer, int layers, bool emb, bool head) {
+    const int dense = dense_layers_in(m, first_layer, layers);
+    const StateBytes b = state_bytes(rank_params(dense, layers - dense, emb, head, l, pc, m), layers, l);
     const double allocated = (b.weights + b.grads + b.opt) / kGiB;
     return allocated * (1.0 + e.fragmentation) + e.workspace_gib;
   };
-  if (l.pp == 1) return one(split.first, true, true);
-  double worst = std::max(one(split.first, true, false), one(split.last, false, true));
-  if (l.pp > 2) worst = std::max(worst, one(split.middle, false, false));
+  if (l.pp == 1) return one(0, split.first, true, true);
+  double worst = std::max(one(0, split.first, true, false), one(m.layers - split.last, split.last, false, true));
+  if (l.pp > 2) worst = std::max(worst, one(split.first, split.middle, false, false));
   return worst;
 }
 
@@ -605,7 +739,16 @@ double step_time_lower_bound_s(const Model& m, const Cluster& c, const Layout& l
   // Tokens rank 0 processes per step, whatever the micro-batch: global_batch/dp sequences of
   // seq_len/cp tokens. Forward + backward GEMMs are 3x the forward FLOPs.
   const double tokens = static_cast<double>(w.global_batch) / l.dp * w.seq_len / l.cp;
-  const double flops = 3.0 * 2.0 * tokens * (h * (q_out + kv_out) + o_in * h + h * up + f * h) * split.first;
+  // Attention projections: for MLA the smallest of its GEMMs is counted only (a lower bound).
+  const double attn = m.attention == Attention::mla ? o_in * h : h * (q_out + kv_out) + o_in * h;
+  const int dense = dense_layers_in(m, 0, split.first);
+  double per_token = (split.first) * attn + dense * (h * up + f * h);
+  if (m.is_moe()) {
+    const double routed = (l.sequence_parallel ? 1.0 / tp : 1.0) * m.moe.top_k * l.moe_imbalance;
+    const double mats_up = m.gated_mlp ? 2.0 : 1.0;
+    per_token += (split.first - dense) * routed * (mats_up + 1.0) * h * m.moe.expert_ffn;
+  }
+  const double flops = 3.0 * 2.0 * tokens * per_token;
   return flops / rate;
 }
 

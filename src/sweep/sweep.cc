@@ -102,11 +102,6 @@ std::string run_sweep_point(const SweepSpec& spec, std::size_t i, const Catalog&
   w.global_batch = std::max(1L, spec.global_batch_tokens / seq);
   nlohmann::json j = {{"point", i}, {"model", model_name}, {"accelerator", acc}, {"gpus", gpus},
                       {"seq_len", seq}, {"global_batch", w.global_batch}, {"precision", precision_name(w.precision)}};
-  if (m.is_moe() || m.attention == Attention::mla) {
-    j["found"] = false;
-    j["reason"] = "mixture-of-experts and MLA timing is not modelled yet";
-    return j.dump();
-  }
   if (c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) {
     j["found"] = false;
     j["reason"] = "the accelerator has no tensor-core rate for this precision";
