@@ -489,6 +489,7 @@ const std::vector<BadCase>& bad_cases() {
       {"SweepBadModel", {"sweep", "@sweep-bad-model.yaml"}, {"sweep-bad-model.yaml:1", "did you mean 'llama3-8b'"}},
       {"SweepBadGpus", {"sweep", "@sweep-bad-gpus.yaml"}, {"sweep-bad-gpus.yaml:3", "whole numbers"}},
       {"SweepNoModels", {"sweep", "@sweep-no-models.yaml"}, {"'models' must be a non-empty list"}},
+      {"MoeImbalanceBelowOne", {"train", "--model", "mixtral-8x7b", "--gpus", "8", "--moe-imbalance", "0.5"}, {"--moe-imbalance", "[1, 64]"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
       {"ScaleWeakAndStrong", {"scale", "--gpus", "64,128", "--weak", "--strong"}, {"--weak or --strong"}},

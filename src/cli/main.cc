@@ -56,7 +56,7 @@ struct TrainFlags {
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
-  std::string trace, svg;
+  std::string trace, svg, moe_imbalance;
   bool json = false;
 };
 
@@ -175,6 +175,14 @@ int run_train(const TrainFlags& f) {
   if (!f.tp_comm_overlap.empty()) p.tp_comm_overlap = parse_bool("tp-comm-overlap", f.tp_comm_overlap);
   if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
   if (!f.fused_elementwise.empty()) p.fused_elementwise = parse_bool("fused-elementwise", f.fused_elementwise);
+  if (!f.moe_imbalance.empty()) {
+    double v = 0;
+    if (!io::parse_number(f.moe_imbalance, &v) || v < 1.0 || v > 64.0) {
+      throw InputError(fmt::format("--moe-imbalance: '{}' is not allowed; allowed: a number in [1, 64] (busiest rank over the mean)",
+                                   f.moe_imbalance.substr(0, 40)));
+    }
+    p.moe_imbalance = v;
+  }
 
   unsigned flags = 0;
   const Layout l = resolve_layout(model, c, p, &w, gb.has_value(), &flags);
@@ -441,6 +449,7 @@ int main(int argc, char** argv) {
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
+  train->add_option("--moe-imbalance", tf.moe_imbalance, "MoE: tokens on the busiest expert-parallel rank over the mean (default 1.15)");
   train->add_option("--trace", tf.trace, "write a Chrome/Perfetto trace of one step (JSON) to this file");
   train->add_option("--svg", tf.svg, "write the step's timeline as an SVG picture to this file");
 
