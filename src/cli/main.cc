@@ -60,6 +60,15 @@ struct TrainFlags {
   bool json = false;
 };
 
+// The precisions an accelerator has a tensor-core rate for, comma-separated.
+std::string allowed_precisions(const Accelerator& a) {
+  std::string allowed;
+  for (int p = 0; p < kPrecisions; ++p) {
+    if (a.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
+  }
+  return allowed;
+}
+
 std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, const Workload& w, LayoutIssue issue) {
   const std::string lay = fmt::format("tp={} pp={} dp={} cp={} vpp={} micro_batch={}", l.tp, l.pp, l.dp, l.cp, l.vpp,
                                       l.micro_batch);
@@ -76,14 +85,9 @@ std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, co
     case LayoutIssue::kBatchNotDivisible:
       return fmt::format("layout {}: global batch {} is not divisible by micro_batch*dp = {}", lay, w.global_batch,
                          static_cast<long>(l.micro_batch) * l.dp);
-    case LayoutIssue::kPrecisionUnsupported: {
-      std::string allowed;
-      for (int p = 0; p < kPrecisions; ++p) {
-        if (c.acc.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
-      }
+    case LayoutIssue::kPrecisionUnsupported:
       return fmt::format("--precision {}: {} has no tensor-core rate for it; allowed on this accelerator: {}",
-                         precision_name(w.precision), c.acc.id, allowed);
-    }
+                         precision_name(w.precision), c.acc.id, allowed_precisions(c.acc));
     default:
       return fmt::format("layout {}: {}", lay, layout_issue_text(issue));
   }
@@ -127,12 +131,8 @@ JobSetup setup_job(const TrainFlags& f) {
     j.defaulted |= kDefPrecision;
   }
   if (j.c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) {
-    std::string allowed;
-    for (int p = 0; p < kPrecisions; ++p) {
-      if (j.c.acc.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
-    }
     throw InputError(fmt::format("--precision {}: {} has no tensor-core rate for it; allowed on this accelerator: {}",
-                                 precision_name(w.precision), j.accelerator_name, allowed));
+                                 precision_name(w.precision), j.accelerator_name, allowed_precisions(j.c.acc)));
   }
   const auto gb = int_flag("global-batch", f.global_batch, 1, 1'000'000'000);
   j.global_batch_set = gb.has_value();
@@ -419,20 +419,22 @@ int main(int argc, char** argv) {
   CLI::App app{"danlu (丹炉): plan and predict LLM training before lighting the furnace"};
   app.require_subcommand(1);
   TrainFlags tf;
-  auto add_job_flags = [&tf](CLI::App* sub) {
-    sub->add_option("--model", tf.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
-    sub->add_option("--accelerator", tf.accelerator, "accelerator id (danlu catalog accelerators)")->capture_default_str();
-    sub->add_option("--gpus", tf.gpus, "number of accelerators")->capture_default_str();
-    sub->add_option("--gpus-per-node", tf.gpus_per_node, "accelerators per scale-up domain (default: the accelerator's)");
-    sub->add_option("--network", tf.network, "scale-out network id (danlu catalog networks)");
-    sub->add_option("--nics-per-node", tf.nics_per_node, "scale-out NICs per node (default: one per GPU)");
-    sub->add_option("--seq-len", tf.seq_len, "sequence length in tokens");
-    sub->add_option("--global-batch", tf.global_batch, "sequences per optimizer step");
-    sub->add_option("--precision", tf.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
-    sub->add_option("--power-cap-w", tf.power_cap_w, "GPU power limit below TDP, watts");
+  // Model, cluster and workload flags, shared by train, search and scale (scale takes a list
+  // of GPU counts instead of --gpus).
+  auto add_job_flags = [](CLI::App* sub, TrainFlags& f, bool gpus) {
+    sub->add_option("--model", f.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
+    sub->add_option("--accelerator", f.accelerator, "accelerator id (danlu catalog accelerators)")->capture_default_str();
+    if (gpus) sub->add_option("--gpus", f.gpus, "number of accelerators")->capture_default_str();
+    sub->add_option("--gpus-per-node", f.gpus_per_node, "accelerators per scale-up domain (default: the accelerator's)");
+    sub->add_option("--network", f.network, "scale-out network id (danlu catalog networks)");
+    sub->add_option("--nics-per-node", f.nics_per_node, "scale-out NICs per node (default: one per GPU)");
+    sub->add_option("--seq-len", f.seq_len, "sequence length in tokens");
+    sub->add_option("--global-batch", f.global_batch, "sequences per optimizer step");
+    sub->add_option("--precision", f.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
+    sub->add_option("--power-cap-w", f.power_cap_w, "GPU power limit below TDP, watts");
   };
   CLI::App* train = app.add_subcommand("train", "estimate one training step: time, MFU, breakdown, memory");
-  add_job_flags(train);
+  add_job_flags(train, tf, true);
   train->add_option("--micro-batch", tf.micro_batch, "sequences per micro-batch");
   train->add_option("--tp", tf.tp, "tensor parallel");
   train->add_option("--pp", tf.pp, "pipeline parallel stages");
@@ -455,7 +457,7 @@ int main(int argc, char** argv) {
 
   SearchFlags sf;
   CLI::App* search = app.add_subcommand("search", "find the fastest parallel layouts (tp, cp, pp, vpp, dp, micro-batch, SP, recompute, ZeRO)");
-  add_job_flags(search);
+  add_job_flags(search, tf, true);
   search->add_option("--top", sf.top, "how many layouts to list")->capture_default_str();
   search->add_option("--objective", sf.objective, "time (cost and energy arrive with the economics issue)")->capture_default_str();
   search->add_option("--threads", sf.threads, "worker threads (default: all cores)");
@@ -467,14 +469,8 @@ int main(int argc, char** argv) {
   ScaleFlags scf;
   TrainFlags sct;
   CLI::App* scale = app.add_subcommand("scale", "best layout at each cluster size: where scaling efficiency breaks, and why");
-  scale->add_option("--model", sct.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
-  scale->add_option("--accelerator", sct.accelerator, "accelerator id")->capture_default_str();
+  add_job_flags(scale, sct, false);
   scale->add_option("--gpus", scf.gpus_list, "comma-separated GPU counts")->capture_default_str();
-  scale->add_option("--gpus-per-node", sct.gpus_per_node, "accelerators per scale-up domain");
-  scale->add_option("--network", sct.network, "scale-out network id");
-  scale->add_option("--seq-len", sct.seq_len, "sequence length in tokens");
-  scale->add_option("--global-batch", sct.global_batch, "sequences per step at the smallest size");
-  scale->add_option("--precision", sct.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
   scale->add_flag("--weak", scf.weak, "grow the global batch with the GPU count");
   scale->add_flag("--strong", scf.strong, "keep the global batch fixed (default)");
   scale->add_option("--svg", scf.svg, "write a plot of tokens/s per GPU against GPUs to this file");
