@@ -52,6 +52,7 @@ struct Setup {
   bool pp_on_scale_out = false;
   double tokens = 0;                 // tokens per micro-batch per rank (b*s/cp)
   double tp_overlap = 0;
+  double gemm_eff_16 = 1;            // large-GEMM efficiency at 16 bit
   int domain = 8;                    // accelerators per scale-up domain
   double sm_share = 0;               // compute lost per second of communication hidden under it
 };
@@ -62,6 +63,7 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   const int p = static_cast<int>(w.precision);
   s.r.flops = c.acc.peak_tflops[p] * 1e12;
   s.r.gemm_eff = e.gemm[p] > 0 ? e.gemm[p] : e.gemm[static_cast<int>(Precision::bf16)];
+  s.gemm_eff_16 = e.gemm[static_cast<int>(Precision::bf16)];
   s.r.attn_flops = c.acc.peak_tflops[static_cast<int>(Precision::bf16)] * 1e12;
   s.r.attn_fwd = e.attn_fwd;
   s.r.attn_bwd = e.attn_bwd;
@@ -301,8 +303,14 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   const double T = s.tokens;
   const double h = m.hidden;
   const double v = m.vocab / static_cast<double>(l.tp);
-  e.head_f = gemm_s(s.r, T, v, h);
-  e.head_b = gemm_s(s.r, T, h, v) + gemm_s(s.r, h, v, T);
+  // The output layer stays in 16 bit under FP8/FP4 recipes (Megatron's output layer is not a
+  // Transformer Engine module; torchtitan's float8 conversion skips `output`).
+  Rates r16 = s.r;
+  r16.flops = s.r.attn_flops;
+  r16.gemm_eff = s.gemm_eff_16;
+  r16.in_bytes = kActBytes;
+  e.head_f = gemm_s(r16, T, v, h);
+  e.head_b = gemm_s(r16, T, h, v) + gemm_s(r16, h, v, T);
   // Cross-entropy over fp32 logits: write logits, read for max/sum, write grad (4 passes).
   e.head_mem = mem_s(s.r, 4.0 * T * v * 4.0, 3);
   // Vocab-parallel head: with SP its input is all-gathered forward and reduce-scattered
