@@ -11,6 +11,7 @@
 
 #include "danlu/hardware.h"
 #include "danlu/model.h"
+#include "danlu/serve.h"
 
 namespace danlu {
 
@@ -45,7 +46,10 @@ struct Catalog {
   std::vector<AcceleratorEntry> accelerators;
   std::vector<NetworkEntry> networks;
   std::vector<ModelEntry> models;
+  std::vector<Engine> engines;
 
+  const Engine& engine(const std::string& id) const;  // throws InputError
+  const Engine* find_engine(const std::string& id) const;  // nullptr if absent
   const AcceleratorEntry& accelerator(const std::string& id) const;  // throws InputError
   const NetworkEntry& network(const std::string& id) const;
   const ModelEntry* find_model(const std::string& id) const;          // nullptr if absent
@@ -59,7 +63,8 @@ const Catalog& builtin_catalog();
 
 // Parse catalogs from YAML texts (`origin` names them in errors). Throws InputError.
 Catalog parse_catalog(const std::string& families_yaml, const std::string& accelerators_yaml,
-                      const std::string& networks_yaml, const std::string& models_yaml);
+                      const std::string& networks_yaml, const std::string& models_yaml,
+                      const std::string& engines_yaml = "[]");
 
 // Parse a precision name (bf16, fp16, fp8, mxfp8, nvfp4, fp32, tf32); throws InputError.
 Precision parse_precision(const std::string& s, const std::string& where);

@@ -10,6 +10,7 @@
 #include "danlu/catalog.h"
 #include "danlu/layout.h"
 #include "danlu/model.h"
+#include "danlu/serve.h"
 
 namespace danlu {
 
@@ -58,6 +59,28 @@ struct TrainingRun {
 // Parse a runs file (YAML list). Runs of other kinds are skipped; training runs are checked.
 std::vector<TrainingRun> parse_training_runs(const std::string& text, const std::string& origin,
                                              const Catalog& cat);
+
+// A published serving run (SCHEMA.md, kind: inference).
+struct InferenceRun {
+  std::string id, where;
+  Model model;
+  std::string accelerator;          // may be outside the catalog (then the run is unscored)
+  std::string engine;
+  int gpus = 1;
+  int gpus_per_node = 0;
+  ServeSetup setup;
+  bool lengths_known = true;        // false: the workload is a dataset (MLPerf), not fixed lengths
+  bool precision_known = true;
+  std::vector<std::pair<std::string, double>> measured;  // metric -> value, in file order
+};
+
+// Parse the inference runs of a runs file (other kinds are skipped). Throws InputError.
+std::vector<InferenceRun> parse_inference_runs(const std::string& text, const std::string& origin,
+                                               const Catalog& cat);
+
+// Weight storage precision by name: bf16, fp16, fp8, int8, int4, nvfp4, mxfp8 -> (math
+// precision for weight-and-activation quantisation, bytes per weight incl. scales).
+void parse_weight_precision(const std::string& name, const std::string& where, Precision* storage, double* bytes);
 
 Recompute parse_recompute(const std::string& s, const std::string& where);
 AttentionKernel parse_attention_kernel(const std::string& s, const std::string& where);

@@ -49,6 +49,11 @@ struct ValidationSummary {
 };
 
 std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, const Catalog& cat);
+
+// Serving runs: one outcome per measured metric (output_tokens_per_s_per_gpu, ttft_ms,
+// tpot_ms), in the run's own units. Unscored with a reason when the accelerator or engine is
+// not in the catalog, the workload is a dataset rather than fixed lengths, or it does not fit.
+std::vector<RunOutcome> validate_inference_runs(const std::vector<InferenceRun>& runs, const Catalog& cat);
 ValidationSummary summarize(const std::vector<RunOutcome>& outcomes);
 
 // Percentile (0..100) with linear interpolation between order statistics; values is sorted in place.

@@ -329,8 +329,12 @@ int run_scale(TrainFlags f, const ScaleFlags& sc) {
 
 int run_validate(const std::string& path, bool json, bool rank) {
   const Catalog& cat = builtin_catalog();
-  const std::vector<TrainingRun> runs = parse_training_runs(read_text_file(path), path, cat);
-  const std::vector<RunOutcome> outcomes = validate_runs(runs, cat);
+  const std::string text = read_text_file(path);
+  const std::vector<TrainingRun> runs = parse_training_runs(text, path, cat);
+  std::vector<RunOutcome> outcomes = validate_runs(runs, cat);
+  for (RunOutcome& o : validate_inference_runs(parse_inference_runs(text, path, cat), cat)) {
+    outcomes.push_back(std::move(o));
+  }
   if (rank) {
     const std::vector<RankOutcome> ranks = rank_runs(runs, outcomes, cat);
     const std::string out = json ? rank_json(ranks).dump(2) + "\n" : rank_text(ranks);

@@ -97,7 +97,8 @@ const char* precision_name(Precision p) {
 }
 
 Catalog parse_catalog(const std::string& families_yaml, const std::string& accelerators_yaml,
-                      const std::string& networks_yaml, const std::string& models_yaml) {
+                      const std::string& networks_yaml, const std::string& models_yaml,
+                      const std::string& engines_yaml) {
   Catalog cat;
   const std::vector<FamilyEntry> families = parse_families(families_yaml);
   std::vector<std::string> family_names;
@@ -197,7 +198,39 @@ Catalog parse_catalog(const std::string& families_yaml, const std::string& accel
       cat.models.push_back(std::move(e));
     }
   }
+  {
+    const std::string origin = "data/engines.yaml";
+    const YAML::Node root = io::parse_yaml(engines_yaml, origin);
+    if (!root.IsSequence()) throw InputError(origin + ": expected a list of engines");
+    for (const YAML::Node& n : root) {
+      Engine e;
+      copy_id(e.id, io::text(n, "id", origin, true), io::where(origin, n));
+      e.step_overhead_s = io::number(n, "step_overhead_us", origin, true, 0, 0, 1e6) * 1e-6;
+      e.memory_fraction = io::number(n, "memory_fraction", origin, true, 0, 0.05, 1.0);
+      e.kv_block_tokens = static_cast<int>(io::integer(n, "kv_block_tokens", origin, true, 1, 1, 65536));
+      e.max_batch = static_cast<int>(io::integer(n, "max_batch", origin, true, 1, 1, 1'000'000));
+      e.max_num_tokens = static_cast<int>(io::integer(n, "max_num_tokens", origin, true, 1, 1, 10'000'000));
+      cat.engines.push_back(e);
+    }
+  }
   return cat;
+}
+
+const Engine* Catalog::find_engine(const std::string& id) const {
+  for (const auto& e : engines) {
+    if (id == e.id) return &e;
+  }
+  return nullptr;
+}
+
+const Engine& Catalog::engine(const std::string& id) const {
+  std::vector<std::string> ids;
+  for (const auto& e : engines) {
+    if (id == e.id) return e;
+    ids.emplace_back(e.id);
+  }
+  throw InputError(fmt::format("unknown engine '{}'{}; allowed: tensorrt-llm, vllm, sglang", id.substr(0, 60),
+                               did_you_mean(id, ids)));
 }
 
 const AcceleratorEntry& Catalog::accelerator(const std::string& id) const {
@@ -241,7 +274,7 @@ std::vector<std::string> Catalog::model_ids() const {
 
 const Catalog& builtin_catalog() {
   static const Catalog cat = parse_catalog(embedded::kFamilies, embedded::kAccelerators, embedded::kNetworks,
-                                           embedded::kModels);
+                                           embedded::kModels, embedded::kEngines);
   return cat;
 }
 

@@ -7,4 +7,5 @@ extern const char* const kFamilies;
 extern const char* const kAccelerators;
 extern const char* const kNetworks;
 extern const char* const kModels;
+extern const char* const kEngines;
 }  // namespace danlu::embedded

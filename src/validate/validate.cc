@@ -75,6 +75,52 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
   return out;
 }
 
+std::vector<RunOutcome> validate_inference_runs(const std::vector<InferenceRun>& runs, const Catalog& cat) {
+  std::vector<RunOutcome> out;
+  const std::vector<std::string> known = cat.accelerator_ids();
+  for (const InferenceRun& r : runs) {
+    std::string reason;
+    if (std::find(known.begin(), known.end(), r.accelerator) == known.end()) {
+      reason = "accelerator '" + r.accelerator + "' is not in the catalog";
+    } else if (!r.lengths_known) {
+      reason = "the workload is a dataset, not fixed input/output lengths";
+    } else if (!r.precision_known) {
+      reason = "precision not stated by the source";
+    } else if (r.model.vocab == 0) {
+      reason = "model.vocab not stated by the source";
+    }
+    const Engine* engine = cat.find_engine(r.engine);
+    if (reason.empty() && !engine) reason = "engine '" + r.engine + "' is not in the catalog";
+    ServeResult sr;
+    if (reason.empty()) {
+      Cluster c = make_cluster(cat, r.accelerator, r.gpus, r.gpus_per_node, "", 0);
+      if (c.acc.peak_tflops[static_cast<int>(r.setup.activations)] <= 0) {
+        reason = "the accelerator has no tensor-core rate for this precision";
+      } else {
+        sr = estimate_serving(r.model, c, *engine, r.setup);
+        if (!sr.fits) reason = "danlu says the model does not fit";
+      }
+    }
+    for (const auto& [metric, value] : r.measured) {
+      RunOutcome o;
+      o.id = r.id;
+      o.metric = metric;
+      o.where = r.where;
+      o.measured = value;
+      if (!reason.empty()) {
+        o.reason = reason;
+      } else {
+        o.predicted = metric == "ttft_ms"   ? sr.ttft_s * 1e3
+                      : metric == "tpot_ms" ? sr.tpot_s * 1e3
+                                            : sr.output_tokens_per_s_per_gpu;
+        o.error_pct = 100.0 * (o.predicted - o.measured) / o.measured;
+      }
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
 double percentile(std::vector<double>& v, double pct) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
