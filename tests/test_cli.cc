@@ -490,6 +490,14 @@ const std::vector<BadCase>& bad_cases() {
       {"SweepBadGpus", {"sweep", "@sweep-bad-gpus.yaml"}, {"sweep-bad-gpus.yaml:3", "whole numbers"}},
       {"SweepNoModels", {"sweep", "@sweep-no-models.yaml"}, {"'models' must be a non-empty list"}},
       {"MoeImbalanceBelowOne", {"train", "--model", "mixtral-8x7b", "--gpus", "8", "--moe-imbalance", "0.5"}, {"--moe-imbalance", "[1, 64]"}},
+      {"InferContextTooLong", {"infer", "--model", "llama3-8b", "--gpus", "1", "--input-tokens", "8000", "--output-tokens", "500"}, {"exceeds the model's maximum of 8192"}},
+      {"InferHeadsNotDivisible", {"infer", "--model", "llama3-70b", "--gpus", "3"}, {"--tp 3", "not divisible"}},
+      {"InferNvfp4OnH100", {"infer", "--model", "llama3-8b", "--gpus", "1", "--weights", "nvfp4"}, {"nvfp4", "no tensor-core rate"}},
+      {"InferDoesNotFit", {"infer", "--model", "llama3.1-405b", "--gpus", "1"}, {"does not fit"}},
+      {"InferUnknownEngine", {"infer", "--model", "llama3-8b", "--gpus", "1", "--engine", "vlm"}, {"unknown engine 'vlm'", "did you mean 'vllm'"}},
+      {"InferTwoModes", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "2", "--concurrency", "8"}, {"one of --offline"}},
+      {"InferBadWeights", {"infer", "--model", "llama3-8b", "--gpus", "1", "--weights", "int3"}, {"--weights", "int4"}},
+      {"InferBadRate", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "-1"}, {"--rate"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
       {"ScaleWeakAndStrong", {"scale", "--gpus", "64,128", "--weak", "--strong"}, {"--weak or --strong"}},
@@ -632,6 +640,33 @@ TEST(CliSweep, SerialAndMpiGiveTheSameFile) {
                           " --out " + distributed + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_EQ(slurp(distributed), text);
+}
+
+TEST(CliOk, InferJsonAndInferenceValidation) {
+  const std::vector<std::string> args = {"infer", "--model", "llama3-8b", "--gpus", "1", "--input-tokens", "512",
+                                         "--output-tokens", "128", "--concurrency", "16", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["ttft_ms"].get<double>(), 0);
+  EXPECT_GT(j["tpot_ms"].get<double>(), 0);
+  EXPECT_EQ(j["batch_sequences"].get<double>(), 16);
+  const std::string dev = std::string(DANLU_SOURCE_DIR) + "/data/validation/inference-dev.yaml";
+  const std::vector<std::string> v = {"validate", "--runs", dev, "--json"};
+  const RunResult rv = run(v);
+  expect_clean_success(v, rv);
+  const nlohmann::json jv = nlohmann::json::parse(rv.out);
+  bool ttft = false, tpot = false, tput = false;
+  for (const auto& e : jv["runs"]) {
+    const std::string m = e["metric"];
+    ttft |= m == "ttft_ms";
+    tpot |= m == "tpot_ms";
+    tput |= m == "output_tokens_per_s_per_gpu";
+    if (e["error_pct"].is_null()) {
+      EXPECT_TRUE(e.contains("reason"));
+    }
+  }
+  EXPECT_TRUE(ttft && tpot && tput);
 }
 
 TEST(CliOk, ScaleStrongAndWeak) {

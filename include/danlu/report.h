@@ -13,6 +13,7 @@
 #include "danlu/rank.h"
 #include "danlu/result.h"
 #include "danlu/search.h"
+#include "danlu/serve.h"
 #include "danlu/validate.h"
 
 namespace danlu {
@@ -55,6 +56,16 @@ struct ScalePoint {
 std::string scale_text(const std::string& title, const std::vector<ScalePoint>& pts);
 nlohmann::json scale_json(const std::vector<ScalePoint>& pts);
 std::string scale_svg(const std::string& title, const std::vector<ScalePoint>& pts);
+
+// `danlu infer`.
+struct InferContext {
+  std::string model_name, accelerator_name, engine_name, weights_name, defaulted;
+  Cluster cluster;
+  ServeSetup setup;
+  double price_per_gpu_hour = 0;
+};
+std::string infer_text(const InferContext& ctx, const ServeResult& r);
+nlohmann::json infer_json(const InferContext& ctx, const ServeResult& r);
 
 // Names of the defaulted-field flags set in `flags`, comma-separated.
 std::string defaulted_names(unsigned flags);

@@ -272,6 +272,119 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   return s.cancelled ? 130 : 0;
 }
 
+struct InferFlags {
+  std::string model = "llama3-70b", accelerator = "h100-sxm", gpus = "8", gpus_per_node, engine, tp, pp, ep;
+  std::string weights, activations, kv_cache, input_tokens = "1024", output_tokens = "256", concurrency, rate, requests;
+  std::string price;
+  bool offline = false, json = false;
+};
+
+int run_infer(const InferFlags& f) {
+  const Catalog& cat = builtin_catalog();
+  int max_seq = 0;
+  const Model model = load_model(f.model, cat, &max_seq);
+  const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 1'000'000));
+  const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
+  Cluster c = make_cluster(cat, f.accelerator, gpus, gpn, "", 0);
+  std::string defaulted;
+  auto note = [&](const char* name) { defaulted += std::string(defaulted.empty() ? "" : ", ") + name; };
+  ServeSetup s;
+  s.tp = int_opt("tp", f.tp, 1, 1'000'000).value_or(0);
+  s.pp = int_opt("pp", f.pp, 1, 1'000'000).value_or(1);
+  s.ep = int_opt("ep", f.ep, 1, 1'000'000).value_or(1);
+  if (s.tp == 0) {
+    s.tp = gpus / s.pp;
+    note("tp");
+  }
+  if (static_cast<long>(s.tp) * s.pp != gpus) {
+    throw InputError(fmt::format("layout tp={} pp={}: tp*pp must equal --gpus ({}) for one replica", s.tp, s.pp, gpus));
+  }
+  if (model.heads % s.tp != 0) {
+    throw InputError(fmt::format("--tp {}: the model's {} attention heads are not divisible by it", s.tp, model.heads));
+  }
+  if (s.pp > model.layers) throw InputError(fmt::format("--pp {}: more stages than the model's {} layers", s.pp, model.layers));
+  if (model.is_moe() && model.moe.experts % s.ep != 0) {
+    throw InputError(fmt::format("--ep {}: the model's {} experts are not divisible by it", s.ep, model.moe.experts));
+  }
+  std::string wname = f.weights.empty() ? "bf16" : f.weights;
+  if (f.weights.empty()) note("weights");
+  parse_weight_precision(wname, "--weights", &s.weights, &s.weight_bytes);
+  const bool weight_only = wname == "int4" || wname == "int8";
+  double unused = 0;
+  if (!f.activations.empty()) {
+    parse_weight_precision(f.activations, "--activations", &s.activations, &unused);
+  } else {
+    // Weight+activation quantisation for fp8/nvfp4 (their tensor cores), weight-only for int4/int8.
+    s.activations = weight_only ? Precision::bf16 : s.weights;
+    note("activations");
+  }
+  if (!f.kv_cache.empty()) {
+    parse_weight_precision(f.kv_cache, "--kv-cache", &s.kv_cache, &unused);
+  } else {
+    s.kv_cache = Precision::bf16;
+    note("kv_cache");
+  }
+  if (c.acc.peak_tflops[static_cast<int>(s.activations)] <= 0) {
+    throw InputError(fmt::format("--activations {}: {} has no tensor-core rate for it; allowed on this accelerator: {}",
+                                 precision_name(s.activations), c.acc.id, allowed_precisions(c.acc)));
+  }
+  s.input_tokens = static_cast<int>(*int_flag("input-tokens", f.input_tokens, 1, 100'000'000));
+  s.output_tokens = static_cast<int>(*int_flag("output-tokens", f.output_tokens, 1, 100'000'000));
+  if (max_seq > 0 && s.input_tokens + s.output_tokens > max_seq) {
+    throw InputError(fmt::format("context {} + {} = {} tokens exceeds the model's maximum of {}", s.input_tokens,
+                                 s.output_tokens, s.input_tokens + s.output_tokens, max_seq));
+  }
+  const int modes = (f.offline ? 1 : 0) + (f.concurrency.empty() ? 0 : 1) + (f.rate.empty() ? 0 : 1);
+  if (modes > 1) throw InputError("give one of --offline, --concurrency C, --rate R");
+  if (!f.concurrency.empty()) {
+    s.mode = ServeMode::concurrency;
+    s.concurrency = static_cast<double>(*int_flag("concurrency", f.concurrency, 1, 10'000'000));
+  } else if (!f.rate.empty()) {
+    double v = 0;
+    if (!io::parse_number(f.rate, &v) || v <= 0 || v > 1e9) {
+      throw InputError(fmt::format("--rate: '{}' is not allowed; allowed: requests per second > 0", f.rate.substr(0, 40)));
+    }
+    s.mode = ServeMode::rate;
+    s.rate_rps = v;
+  } else {
+    s.mode = ServeMode::offline;
+    if (!f.offline) note("mode (offline)");
+  }
+  s.requests = int_flag("requests", f.requests, 1, 1'000'000'000).value_or(0);
+  const std::string engine_id = f.engine.empty() ? "vllm" : f.engine;
+  if (f.engine.empty()) note("engine (vllm)");
+  const Engine& engine = cat.engine(engine_id);
+  InferContext ctx;
+  ctx.price_per_gpu_hour = 0;
+  if (!f.price.empty()) {
+    double v = 0;
+    if (!io::parse_number(f.price, &v) || v <= 0 || v > 1e4) {
+      throw InputError(fmt::format("--price-per-gpu-hour: '{}' is not allowed; allowed: US dollars per GPU-hour in (0, 10000]",
+                                   f.price.substr(0, 40)));
+    }
+    ctx.price_per_gpu_hour = v;
+  }
+  const ServeResult r = estimate_serving(model, c, engine, s);
+  if (!r.fits) {
+    throw InputError(fmt::format("{} does not fit on {} x {} with tp={} pp={}: weights {:.1f} GiB + activations {:.1f} GiB "
+                                 "+ one sequence's KV cache {:.2f} GiB exceed the {:.1f} GiB the engine may use per GPU; "
+                                 "allowed: more GPUs, lower-precision weights, or shorter sequences",
+                                 f.model, gpus, c.acc.id, s.tp, s.pp, r.weights_gib, r.activation_gib, r.kv_gib_per_seq,
+                                 r.usable_gib));
+  }
+  const ModelEntry* preset = cat.find_model(f.model);
+  ctx.model_name = preset ? preset->id : f.model;
+  ctx.accelerator_name = c.acc.id;
+  ctx.engine_name = engine.id;
+  ctx.weights_name = wname;
+  ctx.defaulted = defaulted;
+  ctx.cluster = c;
+  ctx.setup = s;
+  const std::string out = f.json ? infer_json(ctx, r).dump(2) + "\n" : infer_text(ctx, r);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
 struct ScaleFlags {
   std::string gpus_list = "64,128,256,512,1024,2048,4096,8192,16384", svg;
   bool weak = false, strong = false, json = false;
@@ -413,9 +526,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "search", "scale", "sweep", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "infer", "search", "scale", "sweep", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, search, scale, sweep, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, infer, search, scale, sweep, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -480,6 +593,28 @@ int main(int argc, char** argv) {
   scale->add_option("--svg", scf.svg, "write a plot of tokens/s per GPU against GPUs to this file");
   scale->add_flag("--json", scf.json, "print JSON");
 
+  InferFlags inf;
+  CLI::App* infer = app.add_subcommand("infer", "serving: TTFT, TPOT, throughput, KV cache capacity, cost per token");
+  infer->add_option("--model", inf.model, "preset id, Hugging Face config.json, or model .yaml")->capture_default_str();
+  infer->add_option("--accelerator", inf.accelerator, "accelerator id")->capture_default_str();
+  infer->add_option("--gpus", inf.gpus, "GPUs serving one replica")->capture_default_str();
+  infer->add_option("--gpus-per-node", inf.gpus_per_node, "accelerators per scale-up domain");
+  infer->add_option("--engine", inf.engine, "tensorrt-llm|vllm|sglang (default vllm)");
+  infer->add_option("--tp", inf.tp, "tensor parallel (default: all GPUs)");
+  infer->add_option("--pp", inf.pp, "pipeline parallel");
+  infer->add_option("--ep", inf.ep, "expert parallel (MoE)");
+  infer->add_option("--weights", inf.weights, "bf16|fp16|fp8|int8|int4|nvfp4 (default bf16)");
+  infer->add_option("--activations", inf.activations, "math precision (default: the weights' for fp8/nvfp4, bf16 for int4/int8)");
+  infer->add_option("--kv-cache", inf.kv_cache, "bf16|fp8 (default bf16)");
+  infer->add_option("--input-tokens", inf.input_tokens, "prompt length")->capture_default_str();
+  infer->add_option("--output-tokens", inf.output_tokens, "generated tokens")->capture_default_str();
+  infer->add_option("--concurrency", inf.concurrency, "requests in flight");
+  infer->add_option("--rate", inf.rate, "requests per second");
+  infer->add_flag("--offline", inf.offline, "maximum throughput (the default)");
+  infer->add_option("--requests", inf.requests, "a finite run of this many requests, all arriving at once");
+  infer->add_option("--price-per-gpu-hour", inf.price, "US dollars per GPU-hour, for cost per million tokens");
+  infer->add_flag("--json", inf.json, "print JSON");
+
   std::string sweep_file, sweep_out;
   CLI::App* sweep = app.add_subcommand("sweep", "run a design-space sweep file (models x accelerators x GPUs x seq_lens); under mpirun the grid is split over ranks");
   sweep->add_option("file", sweep_file, "sweep YAML: models, accelerators, gpus, seq_lens [, global_batch_tokens, precision, max_micro_batch]")->required();
@@ -518,6 +653,7 @@ int main(int argc, char** argv) {
     if (*train) return run_train(tf);
     if (*search) return run_search(tf, sf);
     if (*scale) return run_scale(sct, scf);
+    if (*infer) return run_infer(inf);
     if (*sweep) {
       std::signal(SIGINT, on_sigint);
       return run_sweep(sweep_file, sweep_out, g_cancel);
