@@ -180,6 +180,17 @@ ServeResult estimate_serving(const Model& m, const Cluster& c, const Engine& e, 
     return t;
   };
   const double head_cols = m.vocab / tp;
+  // Memory-bound kernels per token per layer as engines fuse them (add+norm twice, the MLP
+  // activation, rotary): hidden-size passes in 16 bit plus the activation over the MLP width;
+  // `elementwise_kernels` launches per layer.
+  const double ffn_local = m.is_moe() ? m.moe.top_k * m.moe.expert_ffn / (s.ep > 1 ? 1.0 : tp) +
+                                            m.moe.shared_experts * m.moe.expert_ffn / tp
+                                      : m.ffn / tp;
+  const double elementwise_bytes = (2.0 * 3.0 * h + (mats_up + 1.0) * ffn_local + 2.0 * (q_out + kv_out)) * 2.0;
+  constexpr double elementwise_kernels = 5.0;  // add+norm x2, activation, rotary, residual
+  auto elementwise = [&](double tokens) {
+    return layers * (tokens * elementwise_bytes / hw.hbm + elementwise_kernels * hw.kernel_s);
+  };
 
   // Prefill of one prompt, chunked by the engine's token budget.
   const double I = s.input_tokens;
@@ -192,7 +203,7 @@ ServeResult estimate_serving(const Model& m, const Cluster& c, const Engine& e, 
     return dense_layers * (layer_gemms(tokens, false) + layer_comm(tokens, false)) +
            (m.is_moe() ? moe_layers * (layer_gemms(tokens, true) + layer_comm(tokens, true)) : 0.0) +
            layers * prompts * attn_prefill / (hw.flops16 * hw.attn_eff) + gemm(hw, prompts, head_cols, h, 2.0, 2.0) +
-           e.step_overhead_s;
+           elementwise(tokens) + e.step_overhead_s;
   };
   // One prompt alone (its latency: the stages run it in sequence).
   r.prefill_s = s.pp * chunks * prefill_pass(chunk, 1.0 / chunks);
@@ -210,9 +221,11 @@ ServeResult estimate_serving(const Model& m, const Cluster& c, const Engine& e, 
     const double attn_flops = 2.0 * B * ctx * q_heads * (a.qk_dim + a.v_dim) * layers;
     const double attn_t = std::max(kv_read, attn_flops / (hw.flops16 * hw.attn_eff)) + layers * hw.kernel_s;
     const double comm_t = dense_layers * layer_comm(B, false) + (moe_layers > 0 ? moe_layers * layer_comm(B, true) : 0.0);
-    const double step = gemm_t + attn_t + comm_t + e.step_overhead_s;
+    // Logits of the batch in fp32 and sampling over them.
+    const double sample_t = 3.0 * B * head_cols * 4.0 / hw.hbm + 2.0 * hw.kernel_s;
+    const double step = gemm_t + attn_t + comm_t + elementwise(B) + sample_t + e.step_overhead_s;
     if (out) {
-      out->decode_compute_s = gemm_t;
+      out->decode_compute_s = gemm_t + elementwise(B) + sample_t;
       out->decode_memory_s = attn_t;
       out->decode_comm_s = comm_t;
       out->decode_overhead_s = e.step_overhead_s;
