@@ -497,6 +497,7 @@ const std::vector<BadCase>& bad_cases() {
       {"InferUnknownEngine", {"infer", "--model", "llama3-8b", "--gpus", "1", "--engine", "vlm"}, {"unknown engine 'vlm'", "did you mean 'vllm'"}},
       {"InferTwoModes", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "2", "--concurrency", "8"}, {"one of --offline"}},
       {"InferBadWeights", {"infer", "--model", "llama3-8b", "--gpus", "1", "--weights", "int3"}, {"--weights", "int4"}},
+      {"InferMaxModelNoLimit", {"infer", "--max-model", "--gpus", "8"}, {"--tpot-ms"}},
       {"InferBadRate", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "-1"}, {"--rate"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
@@ -667,6 +668,38 @@ TEST(CliOk, InferJsonAndInferenceValidation) {
     }
   }
   EXPECT_TRUE(ttft && tpot && tput);
+}
+
+TEST(CliOk, InferSweepAndMaxModel) {
+  TempDir dir;
+  const std::string svg = (dir.path() / "frontier.svg").string();
+  const std::vector<std::string> sweep = {"infer", "--model", "llama3-8b", "--gpus", "1", "--input-tokens", "1024",
+                                          "--output-tokens", "256", "--sweep", "--json", "--svg", svg};
+  const RunResult r = run(sweep);
+  expect_clean_success(sweep, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j.size(), 5u);
+  for (std::size_t i = 1; i < j.size(); ++i) {
+    // More concurrency: more throughput per GPU, less speed per user.
+    EXPECT_GT(j[i]["output_tokens_per_s_per_gpu"].get<double>(), j[i - 1]["output_tokens_per_s_per_gpu"].get<double>());
+    EXPECT_LT(j[i]["output_tokens_per_s_per_user"].get<double>(), j[i - 1]["output_tokens_per_s_per_user"].get<double>());
+  }
+  EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0u);
+
+  auto largest = [&](const char* acc, const char* tpot) {
+    const std::vector<std::string> args = {"infer", "--max-model", "--accelerator", acc, "--gpus", "8", "--weights", "fp8",
+                                           "--tpot-ms", tpot, "--concurrency", "8", "--json"};
+    const RunResult rr = run(args);
+    expect_clean_success(args, rr);
+    return nlohmann::json::parse(rr.out);
+  };
+  const nlohmann::json h100 = largest("h100-sxm", "50"), h200 = largest("h200", "50"), tight = largest("h200", "20");
+  ASSERT_TRUE(h100[0]["found"].get<bool>());
+  // More HBM serves a larger dense model; a tighter latency limit a smaller one.
+  EXPECT_GT(h200[0]["total_params"].get<double>(), h100[0]["total_params"].get<double>());
+  EXPECT_LT(tight[0]["total_params"].get<double>(), h200[0]["total_params"].get<double>());
+  // MoE: far fewer active than total parameters.
+  EXPECT_LT(h200[1]["active_params"].get<double>(), 0.2 * h200[1]["total_params"].get<double>());
 }
 
 TEST(CliOk, ScaleStrongAndWeak) {

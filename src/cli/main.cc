@@ -275,9 +275,36 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct InferFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", gpus = "8", gpus_per_node, engine, tp, pp, ep;
   std::string weights, activations, kv_cache, input_tokens = "1024", output_tokens = "256", concurrency, rate, requests;
-  std::string price;
-  bool offline = false, json = false;
+  std::string price, tpot_ms, sweep_svg;
+  bool offline = false, json = false, sweep = false, max_model = false;
 };
+
+// A model of the Llama 3 shape with hidden size h (head 128, GQA 8 KV heads, SwiGLU 3.5h,
+// layers ~ h/128 as Llama 3 70B/405B and GPT-3 175B), or, with `moe`, of the DeepSeek-V3
+// shape (256 routed experts, top 8, one shared, expert width 2/7 h, 3 dense layers).
+Model scaled_model(int h, bool moe) {
+  Model m;
+  m.hidden = h;
+  m.heads = h / 128;
+  m.kv_heads = 8;
+  m.head_dim = 128;
+  m.layers = std::max(2, h / 128);
+  m.ffn = static_cast<int>(3.5 * h);
+  m.vocab = 128256;
+  m.gated_mlp = true;
+  m.norm = Norm::rmsnorm;
+  m.attention = Attention::gqa;
+  if (moe) {
+    m.layers = std::max(4, h / 117);
+    m.ffn = static_cast<int>(18432.0 / 7168.0 * h);
+    m.moe.experts = 256;
+    m.moe.top_k = 8;
+    m.moe.shared_experts = 1;
+    m.moe.expert_ffn = std::max(128, (2 * h / 7) / 128 * 128);
+    m.moe.dense_layers = 3;
+  }
+  return m;
+}
 
 int run_infer(const InferFlags& f) {
   const Catalog& cat = builtin_catalog();
@@ -363,6 +390,98 @@ int run_infer(const InferFlags& f) {
                                    f.price.substr(0, 40)));
     }
     ctx.price_per_gpu_hour = v;
+  }
+  if (f.max_model) {
+    // The largest model of each shape this replica can serve within the TPOT limit.
+    double limit_ms = 0;
+    if (f.tpot_ms.empty() || !io::parse_number(f.tpot_ms, &limit_ms) || limit_ms <= 0 || limit_ms > 1e6) {
+      throw InputError("--max-model needs --tpot-ms T: the inter-token latency limit in milliseconds (> 0)");
+    }
+    std::vector<std::vector<std::string>> rows;
+    nlohmann::json j = nlohmann::json::array();
+    for (bool moe : {false, true}) {
+      Model best;
+      ServeResult best_r;
+      bool found = false;
+      for (int h = 1024; h <= 65536; h += 256) {
+        const Model cand = scaled_model(h, moe);
+        ServeSetup sc = s;
+        if (cand.heads % sc.tp != 0) continue;
+        if (moe && sc.ep > 1 && cand.moe.experts % sc.ep != 0) continue;
+        const ServeResult rr = estimate_serving(cand, c, engine, sc);
+        if (!rr.fits || rr.tpot_s * 1e3 > limit_ms) continue;
+        best = cand;
+        best_r = rr;
+        found = true;
+      }
+      const ParamCount pc = found ? count_params(best) : ParamCount{};
+      rows.push_back({moe ? "MoE (DeepSeek-V3 shape)" : "dense (Llama 3 shape)", found ? fmt::format("{:.0f}", pc.total / 1e9) : "-",
+                      found ? fmt::format("{:.1f}", pc.active / 1e9) : "-", found ? std::to_string(best.hidden) : "-",
+                      found ? std::to_string(best.layers) : "-", found ? fmt::format("{:.1f}", best_r.tpot_s * 1e3) : "-",
+                      found ? fmt::format("{:.0f}", best_r.kv_capacity_seqs) : "-"});
+      j.push_back({{"shape", moe ? "moe" : "dense"}, {"found", found}, {"total_params", pc.total},
+                   {"active_params", pc.active}, {"hidden", best.hidden}, {"layers", best.layers},
+                   {"tpot_ms", best_r.tpot_s * 1e3}, {"kv_capacity_sequences", best_r.kv_capacity_seqs}});
+    }
+    std::string out;
+    if (f.json) {
+      out = j.dump(2) + "\n";
+    } else {
+      out = fmt::format("largest servable model on {} x {} ({}, tp={}, weights {}, {} + {} tokens, {}) with TPOT <= {} ms\n",
+                        gpus, c.acc.id, engine.id, s.tp, wname, s.input_tokens, s.output_tokens,
+                        s.mode == ServeMode::concurrency ? fmt::format("concurrency {}", s.concurrency) : std::string("offline"),
+                        limit_ms);
+      out += render_table({"shape", "total_params_b", "active_params_b", "hidden", "layers", "tpot_ms", "kv_capacity_seqs"}, rows);
+    }
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  if (f.sweep) {
+    // Throughput-latency frontier over concurrency (powers of two up to the KV capacity).
+    const ServeResult probe = estimate_serving(model, c, engine, s);
+    if (!probe.fits) throw InputError(fmt::format("{} does not fit on {} x {}", f.model, gpus, c.acc.id));
+    std::vector<std::vector<std::string>> rows;
+    nlohmann::json j = nlohmann::json::array();
+    std::vector<std::pair<double, double>> pts;
+    for (double conc = 1; conc <= std::min<double>(probe.kv_capacity_seqs, engine.max_batch); conc *= 2) {
+      ServeSetup sc = s;
+      sc.mode = ServeMode::concurrency;
+      sc.concurrency = conc;
+      const ServeResult rr = estimate_serving(model, c, engine, sc);
+      rows.push_back({fmt::format("{:.0f}", conc), fmt::format("{:.1f}", rr.output_tokens_per_s_per_gpu),
+                      fmt::format("{:.1f}", rr.output_tokens_per_s_per_user), fmt::format("{:.1f}", rr.ttft_s * 1e3),
+                      fmt::format("{:.2f}", rr.tpot_s * 1e3)});
+      j.push_back({{"concurrency", conc}, {"output_tokens_per_s_per_gpu", rr.output_tokens_per_s_per_gpu},
+                   {"output_tokens_per_s_per_user", rr.output_tokens_per_s_per_user}, {"ttft_ms", rr.ttft_s * 1e3},
+                   {"tpot_ms", rr.tpot_s * 1e3}});
+      pts.emplace_back(rr.output_tokens_per_s_per_user, rr.output_tokens_per_s_per_gpu);
+    }
+    if (!f.sweep_svg.empty()) {
+      double xmax = 0, ymax = 0;
+      for (auto& [x, y] : pts) {
+        xmax = std::max(xmax, x);
+        ymax = std::max(ymax, y);
+      }
+      std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"700\" height=\"450\" font-family=\"sans-serif\" font-size=\"12\">\n"
+                        "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+                        "<line x1=\"70\" y1=\"390\" x2=\"680\" y2=\"390\" stroke=\"black\"/><line x1=\"70\" y1=\"30\" x2=\"70\" y2=\"390\" stroke=\"black\"/>\n";
+      std::string path;
+      for (auto& [x, y] : pts) {
+        const double px = 70 + x / (xmax * 1.05) * 600, py = 390 - y / (ymax * 1.1) * 350;
+        path += fmt::format("{}{:.1f},{:.1f} ", path.empty() ? "M" : "L", px, py);
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#4c78a8\"/>\n", px, py);
+      }
+      svg += fmt::format("<path d=\"{}\" fill=\"none\" stroke=\"#4c78a8\" stroke-width=\"2\"/>\n", path);
+      svg += fmt::format("<text x=\"375\" y=\"425\" text-anchor=\"middle\">output tokens/s per user (max {:.0f})</text>\n", xmax);
+      svg += fmt::format("<text x=\"20\" y=\"210\" transform=\"rotate(-90 20 210)\" text-anchor=\"middle\">output tokens/s per GPU (max {:.0f})</text>\n</svg>\n", ymax);
+      write_text_file_atomically(f.sweep_svg, svg);
+    }
+    const std::string out = f.json ? j.dump(2) + "\n"
+                                   : render_table({"concurrency", "output_tokens_per_s_per_gpu", "output_tokens_per_s_per_user",
+                                                   "ttft_ms", "tpot_ms"},
+                                                  rows);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
   }
   const ServeResult r = estimate_serving(model, c, engine, s);
   if (!r.fits) {
@@ -614,6 +733,10 @@ int main(int argc, char** argv) {
   infer->add_option("--requests", inf.requests, "a finite run of this many requests, all arriving at once");
   infer->add_option("--price-per-gpu-hour", inf.price, "US dollars per GPU-hour, for cost per million tokens");
   infer->add_flag("--json", inf.json, "print JSON");
+  infer->add_flag("--sweep", inf.sweep, "throughput-latency frontier over concurrency 1, 2, 4, ...");
+  infer->add_option("--svg", inf.sweep_svg, "with --sweep: write the frontier as an SVG plot");
+  infer->add_flag("--max-model", inf.max_model, "largest dense and MoE model servable within --tpot-ms");
+  infer->add_option("--tpot-ms", inf.tpot_ms, "inter-token latency limit for --max-model, milliseconds");
 
   std::string sweep_file, sweep_out;
   CLI::App* sweep = app.add_subcommand("sweep", "run a design-space sweep file (models x accelerators x GPUs x seq_lens); under mpirun the grid is split over ranks");
