@@ -498,6 +498,8 @@ const std::vector<BadCase>& bad_cases() {
       {"InferTwoModes", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "2", "--concurrency", "8"}, {"one of --offline"}},
       {"InferBadWeights", {"infer", "--model", "llama3-8b", "--gpus", "1", "--weights", "int3"}, {"--weights", "int4"}},
       {"InferMaxModelNoLimit", {"infer", "--max-model", "--gpus", "8"}, {"--tpot-ms"}},
+      {"InferSloBadKey", {"infer", "--gpus", "8", "--slo", "ttf_ms=100"}, {"unknown key 'ttf_ms'", "did you mean 'ttft_ms'"}},
+      {"InferSloNotNumber", {"infer", "--gpus", "8", "--slo", "tpot_ms=fast"}, {"--slo", "KEY=VALUE"}},
       {"InferBadRate", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "-1"}, {"--rate"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
@@ -700,6 +702,23 @@ TEST(CliOk, InferSweepAndMaxModel) {
   EXPECT_LT(tight[0]["total_params"].get<double>(), h200[0]["total_params"].get<double>());
   // MoE: far fewer active than total parameters.
   EXPECT_LT(h200[1]["active_params"].get<double>(), 0.2 * h200[1]["total_params"].get<double>());
+}
+
+TEST(CliOk, InferSloFindsCheaperDeployments) {
+  const std::vector<std::string> loose = {"infer", "--model", "llama3-70b", "--gpus", "8", "--input-tokens", "2048",
+                                          "--output-tokens", "256", "--slo", "ttft_ms=2000,tpot_ms=100"};
+  const std::vector<std::string> tight = {"infer", "--model", "llama3-70b", "--gpus", "8", "--input-tokens", "2048",
+                                          "--output-tokens", "256", "--slo", "ttft_ms=2000,tpot_ms=12"};
+  const RunResult a = run(loose), b = run(tight);
+  expect_clean_success(loose, a);
+  expect_clean_success(tight, b);
+  auto met = [](const std::string& out) {
+    const std::size_t at = out.find(" meet both");
+    const std::size_t start = out.rfind(' ', at - 1);
+    return std::stoi(out.substr(start + 1, at - start - 1));
+  };
+  EXPECT_GT(met(a.out), met(b.out));  // a tighter TPOT limit leaves fewer deployments
+  EXPECT_NE(b.out.find("miss the TPOT limit"), std::string::npos);
 }
 
 TEST(CliOk, ScaleStrongAndWeak) {

@@ -275,7 +275,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct InferFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", gpus = "8", gpus_per_node, engine, tp, pp, ep;
   std::string weights, activations, kv_cache, input_tokens = "1024", output_tokens = "256", concurrency, rate, requests;
-  std::string price, tpot_ms, sweep_svg;
+  std::string price, tpot_ms, sweep_svg, slo;
   bool offline = false, json = false, sweep = false, max_model = false;
 };
 
@@ -390,6 +390,90 @@ int run_infer(const InferFlags& f) {
                                    f.price.substr(0, 40)));
     }
     ctx.price_per_gpu_hour = v;
+  }
+  if (!f.slo.empty()) {
+    // --slo ttft_ms=A,tpot_ms=B: the deployment (GPUs up to --gpus, tp, weight precision,
+    // concurrency) meeting both at the most output tokens/s per GPU, i.e. the lowest cost per
+    // token at any GPU-hour price.
+    double slo_ttft = 0, slo_tpot = 0;
+    std::size_t pos = 0;
+    while (pos < f.slo.size()) {
+      const std::size_t comma = std::min(f.slo.find(',', pos), f.slo.size());
+      const std::string item = f.slo.substr(pos, comma - pos);
+      const std::size_t eq = item.find('=');
+      double v = 0;
+      if (eq == std::string::npos || !io::parse_number(item.substr(eq + 1), &v) || v <= 0) {
+        throw InputError(fmt::format("--slo: '{}' is not KEY=VALUE with a positive number; allowed keys: ttft_ms, tpot_ms",
+                                     item.substr(0, 40)));
+      }
+      const std::string key = item.substr(0, eq);
+      if (key == "ttft_ms") slo_ttft = v;
+      else if (key == "tpot_ms") slo_tpot = v;
+      else throw InputError(fmt::format("--slo: unknown key '{}'; allowed: ttft_ms, tpot_ms{}", key.substr(0, 40),
+                                        did_you_mean(key, {"ttft_ms", "tpot_ms"})));
+      pos = comma + 1;
+    }
+    struct Option {
+      int gpus;
+      std::string weights;
+      double conc;
+      ServeResult r;
+    };
+    std::vector<Option> ok;
+    long no_fit = 0, ttft_fail = 0, tpot_fail = 0, considered = 0;
+    for (int g = 1; g <= gpus; g *= 2) {
+      if (model.heads % g != 0) continue;
+      for (const char* w : {"bf16", "fp8", "nvfp4", "int4"}) {
+        ServeSetup sc = s;
+        sc.tp = g;
+        sc.pp = 1;
+        parse_weight_precision(w, "--slo", &sc.weights, &sc.weight_bytes);
+        sc.activations = std::string(w) == "int4" ? Precision::bf16 : sc.weights;
+        if (c.acc.peak_tflops[static_cast<int>(sc.activations)] <= 0) continue;
+        Cluster cg = c;
+        cg.gpus = g;
+        const ServeResult probe = estimate_serving(model, cg, engine, sc);
+        if (!probe.fits) {
+          ++no_fit;
+          ++considered;
+          continue;
+        }
+        for (double conc = 1; conc <= std::min<double>(probe.kv_capacity_seqs, engine.max_batch); conc *= 2) {
+          ++considered;
+          sc.mode = ServeMode::concurrency;
+          sc.concurrency = conc;
+          const ServeResult rr = estimate_serving(model, cg, engine, sc);
+          const bool t1 = slo_ttft <= 0 || rr.ttft_s * 1e3 <= slo_ttft;
+          const bool t2 = slo_tpot <= 0 || rr.tpot_s * 1e3 <= slo_tpot;
+          if (!t1) ++ttft_fail;
+          if (!t2) ++tpot_fail;
+          if (t1 && t2) ok.push_back({g, w, conc, rr});
+        }
+      }
+    }
+    std::sort(ok.begin(), ok.end(), [](const Option& a, const Option& b) {
+      return a.r.output_tokens_per_s_per_gpu > b.r.output_tokens_per_s_per_gpu;
+    });
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < ok.size() && i < 5; ++i) {
+      const Option& o = ok[i];
+      rows.push_back({std::to_string(o.gpus), o.weights, fmt::format("{:.0f}", o.conc),
+                      fmt::format("{:.1f}", o.r.output_tokens_per_s_per_gpu), fmt::format("{:.1f}", o.r.ttft_s * 1e3),
+                      fmt::format("{:.2f}", o.r.tpot_s * 1e3),
+                      ctx.price_per_gpu_hour > 0
+                          ? fmt::format("{:.3f}", ctx.price_per_gpu_hour / 3600.0 / o.r.output_tokens_per_s_per_gpu * 1e6)
+                          : std::string("-")});
+    }
+    std::string out = fmt::format("deployments of {} on up to {} x {} ({}) meeting ttft <= {} ms, tpot <= {} ms, best first\n",
+                                  f.model, gpus, c.acc.id, engine.id, slo_ttft, slo_tpot);
+    out += ok.empty() ? std::string("none meets the SLO\n")
+                      : render_table({"gpus", "weights", "concurrency", "output_tokens_per_s_per_gpu", "ttft_ms", "tpot_ms",
+                                      "usd_per_million_output_tokens"},
+                                     rows);
+    out += fmt::format("{} options considered: {} do not fit, {} miss the TTFT limit, {} miss the TPOT limit, {} meet both\n",
+                       considered, no_fit, ttft_fail, tpot_fail, ok.size());
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
   }
   if (f.max_model) {
     // The largest model of each shape this replica can serve within the TPOT limit.
@@ -736,6 +820,7 @@ int main(int argc, char** argv) {
   infer->add_flag("--sweep", inf.sweep, "throughput-latency frontier over concurrency 1, 2, 4, ...");
   infer->add_option("--svg", inf.sweep_svg, "with --sweep: write the frontier as an SVG plot");
   infer->add_flag("--max-model", inf.max_model, "largest dense and MoE model servable within --tpot-ms");
+  infer->add_option("--slo", inf.slo, "ttft_ms=A,tpot_ms=B: cheapest deployment on up to --gpus meeting both");
   infer->add_option("--tpot-ms", inf.tpot_ms, "inter-token latency limit for --max-model, milliseconds");
 
   std::string sweep_file, sweep_out;
