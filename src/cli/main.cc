@@ -20,6 +20,7 @@
 #include "danlu/rank.h"
 #include "danlu/report.h"
 #include "danlu/search.h"
+#include "danlu/speech.h"
 #include "danlu/timeline.h"
 #include "cli/sweep_run.h"
 #include "danlu/validate.h"
@@ -729,9 +730,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "infer", "search", "scale", "sweep", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, infer, search, scale, sweep, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -823,6 +824,13 @@ int main(int argc, char** argv) {
   infer->add_option("--slo", inf.slo, "ttft_ms=A,tpot_ms=B: cheapest deployment on up to --gpus meeting both");
   infer->add_option("--tpot-ms", inf.tpot_ms, "inter-token latency limit for --max-model, milliseconds");
 
+  std::string pipeline_kind, speech_file;
+  bool pjson = false;
+  CLI::App* pipeline = app.add_subcommand("pipeline", "voice assistant: cascaded ASR -> LLM -> TTS against an end-to-end speech LLM");
+  pipeline->add_option("kind", pipeline_kind, "speech")->required();
+  pipeline->add_option("--scenario", speech_file, "scenario YAML (default: the built-in data/speech.yaml)");
+  pipeline->add_flag("--json", pjson, "print JSON");
+
   std::string sweep_file, sweep_out;
   CLI::App* sweep = app.add_subcommand("sweep", "run a design-space sweep file (models x accelerators x GPUs x seq_lens); under mpirun the grid is split over ranks");
   sweep->add_option("file", sweep_file, "sweep YAML: models, accelerators, gpus, seq_lens [, global_batch_tokens, precision, max_micro_batch]")->required();
@@ -862,6 +870,37 @@ int main(int argc, char** argv) {
     if (*search) return run_search(tf, sf);
     if (*scale) return run_scale(sct, scf);
     if (*infer) return run_infer(inf);
+    if (*pipeline) {
+      if (pipeline_kind != "speech") {
+        throw InputError(fmt::format("pipeline: unknown kind '{}'; allowed: speech", pipeline_kind.substr(0, 40)));
+      }
+      const Catalog& cat = builtin_catalog();
+      const SpeechResult r = speech_file.empty()
+                                 ? speech_pipelines(default_speech_scenario(), "data/speech.yaml", cat)
+                                 : speech_pipelines(read_text_file(speech_file), speech_file, cat);
+      std::string out;
+      if (pjson) {
+        auto stages = [](const std::vector<SpeechStage>& v) {
+          nlohmann::json a = nlohmann::json::array();
+          for (const auto& st : v) a.push_back({{"stage", st.name}, {"ms", st.ms}, {"source", st.source}});
+          return a;
+        };
+        out = nlohmann::json{{"llm", r.llm}, {"cascaded", {{"stages", stages(r.cascaded)}, {"time_to_first_audio_ms", r.cascaded_ms}}},
+                             {"end_to_end", {{"stages", stages(r.end_to_end)}, {"time_to_first_audio_ms", r.end_to_end_ms}}}}
+                  .dump(2) + "\n";
+      } else {
+        auto table = [](const std::vector<SpeechStage>& v, double total) {
+          std::vector<std::vector<std::string>> rows;
+          for (const auto& st : v) rows.push_back({st.name, fmt::format("{:.0f}", st.ms), st.source});
+          rows.push_back({"time to first audio", fmt::format("{:.0f}", total), ""});
+          return render_table({"stage", "ms", "source"}, rows);
+        };
+        out = "language model: " + r.llm + "\n\ncascaded (ASR -> LLM -> TTS)\n" + table(r.cascaded, r.cascaded_ms) +
+              "\nend-to-end speech LLM\n" + table(r.end_to_end, r.end_to_end_ms);
+      }
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
     if (*sweep) {
       std::signal(SIGINT, on_sigint);
       return run_sweep(sweep_file, sweep_out, g_cancel);

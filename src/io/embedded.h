@@ -8,4 +8,5 @@ extern const char* const kAccelerators;
 extern const char* const kNetworks;
 extern const char* const kModels;
 extern const char* const kEngines;
+extern const char* const kSpeech;
 }  // namespace danlu::embedded
