@@ -50,6 +50,10 @@ struct ServeSetup {
   double rate_rps = 0;                      // mode == rate
   int static_batch = 0;                     // > 0: static batching with this batch
   long requests = 0;                        // > 0: a finite offline run of this many requests
+  // Disaggregated serving (DistServe, Zhong et al. 2024; Splitwise, Patel et al. 2024): > 0
+  // prefill and decode replicas of this shape in separate pools; the prompt's KV cache moves
+  // from a prefill to a decode replica over the scale-out network.
+  int prefill_replicas = 0, decode_replicas = 0;
 };
 
 struct ServeResult {
@@ -61,6 +65,8 @@ struct ServeResult {
   double ttft_s = 0, tpot_s = 0, e2e_s = 0;
   double output_tokens_per_s_per_gpu = 0, output_tokens_per_s_per_user = 0, requests_per_s = 0;
   double decode_compute_s = 0, decode_memory_s = 0, decode_comm_s = 0, decode_overhead_s = 0;
+  double kv_transfer_s = 0;         // disaggregated: moving one prompt's KV cache
+  const char* pool_binding = "";    // disaggregated: "prefill pool" or "decode pool"
   const char* binding = "";
 };
 

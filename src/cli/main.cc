@@ -276,7 +276,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct InferFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", gpus = "8", gpus_per_node, engine, tp, pp, ep;
   std::string weights, activations, kv_cache, input_tokens = "1024", output_tokens = "256", concurrency, rate, requests;
-  std::string price, tpot_ms, sweep_svg, slo;
+  std::string price, tpot_ms, sweep_svg, slo, disaggregate;
   bool offline = false, json = false, sweep = false, max_model = false;
 };
 
@@ -379,6 +379,17 @@ int run_infer(const InferFlags& f) {
     if (!f.offline) note("mode (offline)");
   }
   s.requests = int_flag("requests", f.requests, 1, 1'000'000'000).value_or(0);
+  if (!f.disaggregate.empty()) {
+    const std::size_t colon = f.disaggregate.find(':');
+    const auto pr = colon == std::string::npos ? std::nullopt : int_flag("disaggregate", f.disaggregate.substr(0, colon), 1, 100000);
+    const auto dr = colon == std::string::npos ? std::nullopt : int_flag("disaggregate", f.disaggregate.substr(colon + 1), 1, 100000);
+    if (!pr || !dr) {
+      throw InputError(fmt::format("--disaggregate: '{}' is not P:D (prefill and decode replica counts, e.g. 1:3)",
+                                   f.disaggregate.substr(0, 40)));
+    }
+    s.prefill_replicas = static_cast<int>(*pr);
+    s.decode_replicas = static_cast<int>(*dr);
+  }
   const std::string engine_id = f.engine.empty() ? "vllm" : f.engine;
   if (f.engine.empty()) note("engine (vllm)");
   const Engine& engine = cat.engine(engine_id);
@@ -821,6 +832,7 @@ int main(int argc, char** argv) {
   infer->add_flag("--sweep", inf.sweep, "throughput-latency frontier over concurrency 1, 2, 4, ...");
   infer->add_option("--svg", inf.sweep_svg, "with --sweep: write the frontier as an SVG plot");
   infer->add_flag("--max-model", inf.max_model, "largest dense and MoE model servable within --tpot-ms");
+  infer->add_option("--disaggregate", inf.disaggregate, "P:D prefill and decode replicas in separate pools (KV over the network)");
   infer->add_option("--slo", inf.slo, "ttft_ms=A,tpot_ms=B: cheapest deployment on up to --gpus meeting both");
   infer->add_option("--tpot-ms", inf.tpot_ms, "inter-token latency limit for --max-model, milliseconds");
 

@@ -28,6 +28,10 @@ std::string infer_text(const InferContext& ctx, const ServeResult& r) {
       {"batch_sequences", fmt::format("{:.0f}", r.batch)},
       {"binding (decode)", r.binding},
   };
+  if (s.prefill_replicas > 0) {
+    rows.push_back({"disaggregated", fmt::format("{}:{} replicas, {} binds", s.prefill_replicas, s.decode_replicas, r.pool_binding)});
+    rows.push_back({"kv_transfer_ms", fmt::format("{:.2f}", r.kv_transfer_s * 1e3)});
+  }
   if (ctx.price_per_gpu_hour > 0 && r.output_tokens_per_s_per_gpu > 0) {
     const double usd_per_m = ctx.price_per_gpu_hour / 3600.0 / r.output_tokens_per_s_per_gpu * 1e6;
     rows.push_back({"usd_per_million_output_tokens", fmt::format("{:.3f}", usd_per_m)});

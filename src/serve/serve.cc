@@ -284,6 +284,23 @@ ServeResult estimate_serving(const Model& m, const Cluster& c, const Engine& e, 
     r.requests_per_s = B / cycle;
   }
   r.output_tokens_per_s_per_gpu = r.requests_per_s * O / gpus;
+  if (s.prefill_replicas > 0 && s.decode_replicas > 0) {
+    // Separate pools: decode runs without prefill interference; each prompt's KV cache crosses
+    // the scale-out network (one NIC per GPU, all of this replica's GPUs sending).
+    const double kv_bytes = I * kv_tok * gpus;  // every GPU of the replica holds its share
+    r.kv_transfer_s = kv_bytes / (hw.out_bw * gpus) + hw.out_lat;
+    const double step = r.decode_step_s;
+    r.tpot_s = step;
+    r.ttft_s = r.prefill_s + r.kv_transfer_s;
+    r.e2e_s = r.ttft_s + (O - 1.0) * r.tpot_s;
+    const double prefill_rate = s.prefill_replicas / prefill_amortized_s;       // prompts/s
+    const double decode_rate = s.decode_replicas * B / (O * step);             // requests/s
+    r.requests_per_s = std::min(prefill_rate, decode_rate);
+    if (s.mode == ServeMode::rate) r.requests_per_s = std::min(r.requests_per_s, s.rate_rps);
+    r.pool_binding = prefill_rate < decode_rate ? "prefill pool" : "decode pool";
+    r.output_tokens_per_s_per_gpu = r.requests_per_s * O / (gpus * (s.prefill_replicas + s.decode_replicas));
+    r.output_tokens_per_s_per_user = 1.0 / r.tpot_s;
+  }
   r.output_tokens_per_s_per_user = r.tpot_s > 0 ? 1.0 / r.tpot_s : 0;
   const double parts[] = {r.decode_compute_s, r.decode_memory_s, r.decode_comm_s, r.decode_overhead_s};
   const char* names[] = {"weights-and-compute (GEMMs)", "hbm-bandwidth (KV cache)", "scale-up-bandwidth", "overhead"};
