@@ -21,6 +21,10 @@ def additions(r):
     if rid.startswith('torchtitan') and '500 W' in notes and '96GB' in notes:
         top.append('accelerator_variant: {power_cap_w: 500, hbm_gib: 96, hbm_bandwidth_gbs: 2400}')
         why.append('accelerator_variant from the notes: H100 SXM 96GB HBM2e (2.4 TB/s) at a 500 W power limit')
+    if rid.startswith(('mbridge', 'nemo', 'mcore')) and (r.get('parallel') or {}).get('zero') == 3:
+        top.append('attention_kernel: flash')
+        why.append('attention_kernel flash: Megatron-Core runs attention through Transformer Engine (cuDNN fused '
+                   'attention), also under Megatron-FSDP (ZeRO-3)')
     if rid.startswith('torchtitan'):
         top.append('attention_kernel: flash2')
         why.append('attention_kernel flash2: torch SDPA on H100 dispatches its FlashAttention-2 backend '

@@ -32,7 +32,11 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.zero = take(p.zero, 1, kDefZero);
   l.first_stage_layers = p.first_stage_layers.value_or(0);
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
-  l.attention = p.attention.value_or(AttentionKernel::flash);
+  // Fully sharded (ZeRO-3) training is the PyTorch-native stack (torchtitan, FSDP2), whose SDPA
+  // dispatches FlashAttention-2 on NVIDIA parts (cuDNN attention is opt-in since PyTorch 2.5,
+  // pytorch/pytorch#138522); Megatron-style stacks use the family's best fused kernel.
+  const bool fsdp_stack = p.zero.value_or(1) == 3;
+  l.attention = p.attention.value_or(fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash);
   l.fused_elementwise = p.fused_elementwise.value_or(true);
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);
