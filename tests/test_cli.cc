@@ -504,6 +504,8 @@ const std::vector<BadCase>& bad_cases() {
       {"PipelineMissingScenario", {"pipeline", "speech", "--scenario", "/nonexistent/s.yaml"}, {"cannot open"}},
       {"PipelineBadScenario", {"pipeline", "speech", "--scenario", "@list.yaml"}, {"llm, cascaded and end_to_end"}},
       {"InferBadDisaggregate", {"infer", "--gpus", "8", "--disaggregate", "2-1"}, {"--disaggregate", "P:D"}},
+      {"PlanNegativeTokens", {"plan", "--gpus", "1024", "--tokens", "-5"}, {"--tokens", "allowed"}},
+      {"PlanPueBelowOne", {"plan", "--gpus", "1024", "--pue", "0.8"}, {"--pue", "[1, 3]"}},
       {"InferBadRate", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "-1"}, {"--rate"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},

@@ -37,6 +37,7 @@ struct Efficiency {
   double tp_overlap = 0.8;         // with TP comm overlap on: fraction of the collectives that can hide
                                    // under the neighbouring GEMMs (all but the first/last chunk)
   bool tp_overlap_default = false; // whether frameworks on this family overlap TP comm by default
+  double server_w_per_gpu = 300;   // each GPU's share of its server's other parts under load, W
   double comm_sm_fraction = 0;     // share of the compute units communication kernels occupy while
                                    // they run under a GEMM (NCCL channels / userbuffer CTAs)
 };

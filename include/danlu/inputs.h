@@ -78,6 +78,18 @@ struct InferenceRun {
 std::vector<InferenceRun> parse_inference_runs(const std::string& text, const std::string& origin,
                                                const Catalog& cat);
 
+// A published whole training run (SCHEMA.md, kind: wholerun).
+struct WholeRun {
+  std::string id, where, accelerator;
+  Model model;
+  int seq_len = 0;
+  int gpus = 0;                      // 0 = not stated
+  double tokens = 0;
+  double global_batch_tokens = 0;    // 0 = not stated
+  std::vector<std::pair<std::string, double>> measured;  // gpu_hours, days, energy_mwh
+};
+std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string& origin, const Catalog& cat);
+
 // Weight storage precision by name: bf16, fp16, fp8, int8, int4, nvfp4, mxfp8 -> (math
 // precision for weight-and-activation quantisation, bytes per weight incl. scales).
 void parse_weight_precision(const std::string& name, const std::string& where, Precision* storage, double* bytes);

@@ -54,6 +54,10 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
 // tpot_ms), in the run's own units. Unscored with a reason when the accelerator or engine is
 // not in the catalog, the workload is a dataset rather than fixed lengths, or it does not fit.
 std::vector<RunOutcome> validate_inference_runs(const std::vector<InferenceRun>& runs, const Catalog& cat);
+
+// Whole runs: the run planned at danlu's default layout (GPUs, when not stated, = one
+// sequence per GPU per step: global_batch_tokens / seq_len), one outcome per metric.
+std::vector<RunOutcome> validate_wholeruns(const std::vector<WholeRun>& runs, const Catalog& cat);
 ValidationSummary summarize(const std::vector<RunOutcome>& outcomes);
 
 // Percentile (0..100) with linear interpolation between order statistics; values is sorted in place.

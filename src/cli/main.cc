@@ -19,6 +19,7 @@
 #include "danlu/inputs.h"
 #include "danlu/rank.h"
 #include "danlu/report.h"
+#include "danlu/plan.h"
 #include "danlu/search.h"
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
@@ -271,6 +272,77 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   const std::string out = sf.json ? search_json(ctx, s, wall).dump(2) + "\n" : search_text(ctx, s, wall);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return s.cancelled ? 130 : 0;
+}
+
+struct PlanFlags {
+  std::string tokens = "15e12", failures, pue, storage_gbs, restart_s;
+  bool json = false;
+};
+
+int run_plan(const TrainFlags& f, const PlanFlags& pf) {
+  const JobSetup job = setup_job(f);
+  Workload w = job.w;
+  PartialLayout p;
+  p.tp = int_opt("tp", f.tp, 1, 1'000'000);
+  p.pp = int_opt("pp", f.pp, 1, 1'000'000);
+  p.dp = int_opt("dp", f.dp, 1, 10'000'000);
+  p.cp = int_opt("cp", f.cp, 1, 1'000'000);
+  p.vpp = int_opt("vpp", f.vpp, 1, 1'000);
+  p.micro_batch = int_opt("micro-batch", f.micro_batch, 1, 1'000'000);
+  p.zero = int_opt("zero", f.zero, 0, 3);
+  if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
+  unsigned flags = 0;
+  const Layout l = resolve_layout(job.model, job.c, p, &w, job.global_batch_set, &flags);
+  const LayoutIssue issue = check_layout(job.model, job.c, l, w);
+  if (issue != LayoutIssue::kOk) throw InputError(layout_problem(job.model, job.c, l, w, issue));
+  const Result step = estimate_step(job.model, job.c, l, w);
+  auto positive = [](const std::string& name, const std::string& text, double lo, double hi, double fallback) {
+    if (text.empty()) return fallback;
+    double v = 0;
+    if (!io::parse_number(text, &v) || v < lo || v > hi) {
+      throw InputError(fmt::format("--{}: '{}' is not allowed; allowed: a number in [{}, {}]", name, text.substr(0, 40), lo, hi));
+    }
+    return v;
+  };
+  PlanInputs in;
+  in.tokens = positive("tokens", pf.tokens, 1, 1e18, in.tokens);
+  in.failures_per_gpu_hour = positive("failures-per-gpu-hour", pf.failures, 0, 1, in.failures_per_gpu_hour);
+  in.pue = positive("pue", pf.pue, 1, 3, in.pue);
+  in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
+  in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
+  const PlanResult r = plan_run(job.model, job.c, l, w, step, in);
+  if (pf.json) {
+    const nlohmann::json j = {{"model", job.model_name}, {"accelerator", job.accelerator_name}, {"gpus", job.c.gpus},
+                              {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
+                              {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
+                              {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s},
+                              {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
+                              {"it_power_per_gpu_w", r.it_power_per_gpu_w}, {"facility_mw", r.facility_mw},
+                              {"energy_mwh", r.energy_mwh}, {"pue", in.pue}};
+    const std::string out = j.dump(2) + "\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {
+      {"step_time_s", fmt::format("{:.3f}", r.step_s)},
+      {"steps", fmt::format("{:.0f}", r.steps)},
+      {"days_without_failures", fmt::format("{:.1f}", r.ideal_days)},
+      {"job_mtbf_h", fmt::format("{:.2f}", r.job_mtbf_h)},
+      {"checkpoint_write_s", fmt::format("{:.0f}", r.checkpoint_s)},
+      {"checkpoint_interval_s (Young-Daly)", fmt::format("{:.0f}", r.checkpoint_interval_s)},
+      {"goodput_pct", fmt::format("{:.1f}", 100.0 * r.goodput)},
+      {"days", fmt::format("{:.1f}", r.days)},
+      {"gpu_hours", fmt::format("{:.4g}", r.gpu_hours)},
+      {"gpu_power_w (activity-weighted)", fmt::format("{:.0f}", r.gpu_power_w)},
+      {"it_power_per_gpu_w (with server)", fmt::format("{:.0f}", r.it_power_per_gpu_w)},
+      {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
+      {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)}};
+  std::string out = fmt::format("danlu plan: {} for {:.3g} tokens on {} x {} (layout tp={} pp={} dp={} cp={} vpp={} mb={}, PUE {})\n\n",
+                                job.model_name, in.tokens, job.c.gpus, job.accelerator_name, l.tp, l.pp, l.dp, l.cp,
+                                l.vpp, l.micro_batch, in.pue);
+  out += render_table({"whole run", "value"}, rows);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
 }
 
 struct InferFlags {
@@ -663,6 +735,9 @@ int run_validate(const std::string& path, bool json, bool rank) {
   for (RunOutcome& o : validate_inference_runs(parse_inference_runs(text, path, cat), cat)) {
     outcomes.push_back(std::move(o));
   }
+  for (RunOutcome& o : validate_wholeruns(parse_wholeruns(text, path, cat), cat)) {
+    outcomes.push_back(std::move(o));
+  }
   if (rank) {
     const std::vector<RankOutcome> ranks = rank_runs(runs, outcomes, cat);
     const std::string out = json ? rank_json(ranks).dump(2) + "\n" : rank_text(ranks);
@@ -741,9 +816,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "plan", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, plan, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -807,6 +882,25 @@ int main(int argc, char** argv) {
   scale->add_flag("--strong", scf.strong, "keep the global batch fixed (default)");
   scale->add_option("--svg", scf.svg, "write a plot of tokens/s per GPU against GPUs to this file");
   scale->add_flag("--json", scf.json, "print JSON");
+
+  TrainFlags plf;
+  PlanFlags pf;
+  CLI::App* plan = app.add_subcommand("plan", "a whole training run: days, GPU-hours, goodput under failures, energy and MW");
+  add_job_flags(plan, plf, true);
+  plan->add_option("--tokens", pf.tokens, "training tokens")->capture_default_str();
+  plan->add_option("--tp", plf.tp, "tensor parallel");
+  plan->add_option("--pp", plf.pp, "pipeline parallel");
+  plan->add_option("--dp", plf.dp, "data parallel");
+  plan->add_option("--cp", plf.cp, "context parallel");
+  plan->add_option("--vpp", plf.vpp, "virtual pipeline chunks");
+  plan->add_option("--micro-batch", plf.micro_batch, "sequences per micro-batch");
+  plan->add_option("--recompute", plf.recompute, "none|selective|selective-op|full");
+  plan->add_option("--zero", plf.zero, "0..3");
+  plan->add_option("--failures-per-gpu-hour", pf.failures, "interruptions per GPU-hour (default: Llama 3 405B's 419 in 54 days on 16,384 GPUs)");
+  plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
+  plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
+  plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_flag("--json", pf.json, "print JSON");
 
   InferFlags inf;
   CLI::App* infer = app.add_subcommand("infer", "serving: TTFT, TPOT, throughput, KV cache capacity, cost per token");
@@ -882,6 +976,7 @@ int main(int argc, char** argv) {
     if (*search) return run_search(tf, sf);
     if (*scale) return run_scale(sct, scf);
     if (*infer) return run_infer(inf);
+    if (*plan) return run_plan(plf, pf);
     if (*pipeline) {
       if (pipeline_kind != "speech") {
         throw InputError(fmt::format("pipeline: unknown kind '{}'; allowed: speech", pipeline_kind.substr(0, 40)));

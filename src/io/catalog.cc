@@ -58,6 +58,7 @@ std::vector<FamilyEntry> parse_families(const std::string& text) {
     e.gemm_k0 = io::number(n, "gemm_k0", origin, true, 0, 0, 65536);
     e.tp_overlap_default = io::boolean(n, "tp_overlap_default", origin, false);
     e.comm_sm_fraction = io::number(n, "comm_sm_fraction", origin, true, 0, 0, 0.9);
+    e.server_w_per_gpu = io::number(n, "server_w_per_gpu", origin, true, 0, 0, 1e5);
     e.attn_fwd = io::number(n, "attention_fwd", origin, true, 0, 0.01, 1);
     e.attn_bwd = io::number(n, "attention_bwd", origin, true, 0, 0.01, 1);
     e.attn_fa2_fwd = io::number(n, "attention_fa2_fwd", origin, true, 0, 0.01, 1);

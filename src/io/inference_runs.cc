@@ -120,4 +120,39 @@ std::vector<InferenceRun> parse_inference_runs(const std::string& text, const st
   return runs;
 }
 
+std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string& origin, const Catalog& cat) {
+  const YAML::Node root = io::parse_yaml(text, origin);
+  if (!root.IsSequence()) {
+    throw InputError(fmt::format("{}: a runs file must be a YAML list of runs (see SCHEMA.md)", origin));
+  }
+  std::vector<WholeRun> runs;
+  std::set<std::string> ids;
+  for (const YAML::Node& n : root) {
+    if (!n.IsMap()) throw InputError(fmt::format("{}: each run must be a mapping", io::where(origin, n)));
+    if (io::text(n, "kind", origin, true) != "wholerun") continue;
+    WholeRun r;
+    r.where = io::where(origin, n);
+    r.id = io::text(n, "id", origin, true);
+    if (!ids.insert(r.id).second) throw InputError(fmt::format("{}: duplicate run id '{}'", r.where, r.id));
+    if (!n["model"]) throw InputError(fmt::format("{}: run '{}' has no model", r.where, r.id));
+    r.model = model_from_node(n["model"], origin, cat, nullptr, /*in_run=*/true);
+    r.accelerator = io::text(n, "accelerator", origin, true);
+    r.seq_len = static_cast<int>(io::integer(n, "seq_len", origin, true, 0, 1, 100'000'000));
+    r.gpus = static_cast<int>(io::integer(n, "gpus", origin, false, 0, 1, 10'000'000));
+    r.tokens = io::number(n, "tokens", origin, true, 0, 1, 1e18);
+    r.global_batch_tokens = io::number(n, "global_batch_tokens", origin, false, 0, 1, 1e12);
+    const YAML::Node meas = n["measured"];
+    if (!meas || !meas.IsMap()) throw InputError(fmt::format("{}: run '{}' has no measured: mapping", r.where, r.id));
+    for (const char* key : {"gpu_hours", "days", "energy_mwh"}) {
+      const double v = io::number(meas, key, origin, false, 0, 0, 1e15);
+      if (v > 0) r.measured.emplace_back(key, v);
+    }
+    if (r.measured.empty()) {
+      throw InputError(fmt::format("{}: run '{}' measures none of gpu_hours, days, energy_mwh", r.where, r.id));
+    }
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
 }  // namespace danlu

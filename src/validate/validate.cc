@@ -1,6 +1,8 @@
 // Validation against published runs (danlu/validate.h).
 #include "danlu/validate.h"
 
+#include "danlu/plan.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -113,6 +115,54 @@ std::vector<RunOutcome> validate_inference_runs(const std::vector<InferenceRun>&
         o.predicted = metric == "ttft_ms"   ? sr.ttft_s * 1e3
                       : metric == "tpot_ms" ? sr.tpot_s * 1e3
                                             : sr.output_tokens_per_s_per_gpu;
+        o.error_pct = 100.0 * (o.predicted - o.measured) / o.measured;
+      }
+      out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+std::vector<RunOutcome> validate_wholeruns(const std::vector<WholeRun>& runs, const Catalog& cat) {
+  std::vector<RunOutcome> out;
+  const std::vector<std::string> known = cat.accelerator_ids();
+  for (const WholeRun& r : runs) {
+    std::string reason;
+    PlanResult p;
+    if (std::find(known.begin(), known.end(), r.accelerator) == known.end()) {
+      reason = "accelerator '" + r.accelerator + "' is not in the catalog";
+    } else if (r.model.vocab == 0) {
+      reason = "model.vocab not stated by the source";
+    } else if (r.gpus == 0 && r.global_batch_tokens <= 0) {
+      reason = "neither gpus nor global_batch_tokens stated";
+    } else {
+      const long gb = r.global_batch_tokens > 0 ? std::max(1L, std::lround(r.global_batch_tokens / r.seq_len)) : 0;
+      const int gpus = r.gpus > 0 ? r.gpus : static_cast<int>(std::max(1L, gb));
+      Cluster c = make_cluster(cat, r.accelerator, gpus, 0, "", 0);
+      Workload w;
+      w.seq_len = r.seq_len;
+      w.global_batch = gb > 0 ? gb : 1;
+      unsigned flags = 0;
+      const Layout l = resolve_layout(r.model, c, PartialLayout{}, &w, gb > 0, &flags);
+      if (check_layout(r.model, c, l, w) != LayoutIssue::kOk) {
+        reason = "no runnable default layout";
+      } else {
+        const Result step = estimate_step(r.model, c, l, w);
+        PlanInputs in;
+        in.tokens = r.tokens;
+        p = plan_run(r.model, c, l, w, step, in);
+      }
+    }
+    for (const auto& [metric, value] : r.measured) {
+      RunOutcome o;
+      o.id = r.id;
+      o.metric = metric;
+      o.where = r.where;
+      o.measured = value;
+      if (!reason.empty()) {
+        o.reason = reason;
+      } else {
+        o.predicted = metric == "gpu_hours" ? p.gpu_hours : metric == "days" ? p.days : p.energy_mwh;
         o.error_pct = 100.0 * (o.predicted - o.measured) / o.measured;
       }
       out.push_back(std::move(o));

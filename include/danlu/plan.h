@@ -1,0 +1,47 @@
+// danlu/plan.h — a whole training run: days and GPU-hours at the predicted step time, goodput
+// under failures, energy and facility power.
+//
+//  * failures: interruptions arrive at `failures_per_gpu_hour` per GPU (default from the
+//    Llama 3 405B run: 419 unexpected interruptions in 54 days on 16,384 H100 — Dubey et al.
+//    2024, sec. 3.3.4); each costs a restart plus the work since the last checkpoint.
+//  * checkpointing: writing weights + optimizer state over the storage bandwidth takes C; the
+//    Young (1974) / Daly (2006) interval tau = sqrt(2 C M) (M = job MTBF) minimises the expected
+//    loss C/tau + tau/(2M) + R/M; goodput = 1 - that loss (first-order model).
+//  * power: a GPU draws idle + (TDP - idle) x activity, activity weighting compute fully, memory-
+//    bound and communication time partly; each GPU's share of its server's other parts (CPUs,
+//    NICs, fans, switches) from published system power; facility = IT x PUE.
+#pragma once
+
+#include "danlu/hardware.h"
+#include "danlu/layout.h"
+#include "danlu/model.h"
+#include "danlu/result.h"
+
+namespace danlu {
+
+struct PlanInputs {
+  double tokens = 15e12;
+  double failures_per_gpu_hour = 419.0 / (54.0 * 24.0 * 16384.0);
+  double restart_s = 600;               // detect, replace, reload and re-warm (Llama 3 reports minutes)
+  double storage_gbs = 2000;            // aggregate checkpoint bandwidth, GB/s (Llama 3: Tectonic 2 TB/s sustained)
+  double idle_power_fraction = 0.25;    // GPU idle draw over TDP
+  double memory_activity = 0.7;         // power of memory-bound phases relative to compute
+  double comm_activity = 0.4;           // ... of exposed communication, bubbles and overheads
+  double server_w_per_gpu = 0;          // non-GPU server draw per GPU (0 = family default)
+  double pue = 1.3;                     // facility power / IT power (Uptime Institute: 1.3 or better for new large sites)
+};
+
+struct PlanResult {
+  double steps = 0, step_s = 0;
+  double ideal_days = 0, ideal_gpu_hours = 0;
+  double checkpoint_s = 0, checkpoint_interval_s = 0, job_mtbf_h = 0;
+  double goodput = 1;                   // useful training time / wall time
+  double days = 0, gpu_hours = 0;       // with failures and checkpoints
+  double gpu_power_w = 0, it_power_per_gpu_w = 0;
+  double facility_mw = 0, energy_mwh = 0;
+};
+
+PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Workload& w, const Result& step,
+                    const PlanInputs& in) noexcept;
+
+}  // namespace danlu

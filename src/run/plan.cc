@@ -1,0 +1,53 @@
+// Whole training runs (danlu/plan.h).
+#include "danlu/plan.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace danlu {
+
+PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Workload& w, const Result& step,
+                    const PlanInputs& in) noexcept {
+  (void)l;
+  PlanResult p;
+  const double tokens_per_step = static_cast<double>(w.global_batch) * w.seq_len;
+  p.steps = std::ceil(in.tokens / tokens_per_step);
+  p.step_s = step.step_s;
+  const double train_s = p.steps * p.step_s;
+  p.ideal_days = train_s / 86400.0;
+  p.ideal_gpu_hours = train_s / 3600.0 * c.gpus;
+
+  // Checkpoint: fp32 master weights + Adam moments + 16-bit weights (18 B/param... 16 B of
+  // state written; the 16-bit copy is derived), over the aggregate storage bandwidth.
+  const double state_bytes = count_params(m).total * 16.0;
+  p.checkpoint_s = state_bytes / (in.storage_gbs * 1e9);
+  const double rate_per_s = in.failures_per_gpu_hour * c.gpus / 3600.0;
+  if (rate_per_s > 0) {
+    const double mtbf_s = 1.0 / rate_per_s;
+    p.job_mtbf_h = mtbf_s / 3600.0;
+    p.checkpoint_interval_s = std::sqrt(2.0 * p.checkpoint_s * mtbf_s);
+    const double loss = p.checkpoint_s / std::max(p.checkpoint_interval_s, 1e-9) +
+                        p.checkpoint_interval_s / (2.0 * mtbf_s) + in.restart_s / mtbf_s;
+    p.goodput = std::clamp(1.0 - loss, 0.01, 1.0);
+  }
+  p.days = p.ideal_days / p.goodput;
+  p.gpu_hours = p.ideal_gpu_hours / p.goodput;
+
+  // Power: activity-weighted GPU draw plus the server's other parts, times PUE.
+  const Breakdown& b = step.time;
+  const double compute = b.gemm_s + b.attention_s;
+  const double memory = b.memory_bound_s + b.optimizer_s;
+  const double other = std::max(0.0, step.step_s - compute - memory);
+  const double activity = step.step_s > 0
+                              ? (compute + in.memory_activity * memory + in.comm_activity * other) / step.step_s
+                              : 0.0;
+  const double tdp = c.acc.tdp_w;
+  p.gpu_power_w = tdp * (in.idle_power_fraction + (1.0 - in.idle_power_fraction) * activity);
+  const double server = in.server_w_per_gpu > 0 ? in.server_w_per_gpu : c.acc.eff.server_w_per_gpu;
+  p.it_power_per_gpu_w = p.gpu_power_w + server;
+  p.facility_mw = p.it_power_per_gpu_w * c.gpus * in.pue / 1e6;
+  p.energy_mwh = p.facility_mw * p.days * 24.0;
+  return p;
+}
+
+}  // namespace danlu
