@@ -252,6 +252,10 @@ const fs::path& fixtures() {
     write_file(d / "garbage.yaml", garbage_bytes(1, 512));
     write_file(d / "garbage.json", garbage_bytes(2, 512));
     write_file(d / "empty.yaml", "");
+    write_file(d / "cost-negative.yaml", "build:\n  utilisation: 0.5\n  electricity_usd_per_kwh: -0.1\n");
+    write_file(d / "cost-typo.yaml", "build:\n  pue: 1.2\n  electricty_usd_per_kwh: 0.1\n");
+    write_file(d / "cost-section.yaml", "bild:\n  pue: 1.2\n");
+    write_file(d / "cost-tier.yaml", "gpu_hour_usd:\n  h100-sxm:\n    spot: 1.0\n");
     write_file(d / "empty.json", "");
     write_file(d / "neg-hidden.json", replace_once(json, "\"hidden_size\": 4096", "\"hidden_size\": -4096"));
     write_file(d / "no-hidden.json", drop_lines_containing(json, "hidden_size"));
@@ -506,6 +510,16 @@ const std::vector<BadCase>& bad_cases() {
       {"InferBadDisaggregate", {"infer", "--gpus", "8", "--disaggregate", "2-1"}, {"--disaggregate", "P:D"}},
       {"PlanNegativeTokens", {"plan", "--gpus", "1024", "--tokens", "-5"}, {"--tokens", "allowed"}},
       {"PlanPueBelowOne", {"plan", "--gpus", "1024", "--pue", "0.8"}, {"--pue", "[1, 3]"}},
+      {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
+      {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
+      {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},
+      {"CostUnknownTier", {"cost", "--file", "@cost-tier.yaml"}, {"cost-tier.yaml:3", "unknown rent tier 'spot'"}},
+      {"CostBadRentName", {"cost", "--rent", "on-demand"}, {"--rent", "did you mean 'on_demand'"}},
+      {"CostNegativeRent", {"cost", "--rent", "-2"}, {"--rent", "(0, 1000]"}},
+      {"CostUtilisationAboveOne", {"cost", "--utilisation", "1.5"}, {"--utilisation", "[0.001, 1]"}},
+      {"CostNoRentPrice", {"cost", "--accelerator", "tpu-v5p", "--gpus", "64"}, {"tpu-v5p"}},
+      {"CostUnknownAccelerator", {"cost", "--accelerator", "h100-sx"}, {"did you mean 'h100-sxm'"}},
+      {"CostFractionalGpus", {"cost", "--gpus", "10.5"}, {"--gpus", "whole number"}},
       {"InferBadRate", {"infer", "--model", "llama3-8b", "--gpus", "1", "--rate", "-1"}, {"--rate"}},
       {"SweepMissingFile", {"sweep", "/nonexistent/sweep.yaml"}, {"/nonexistent/sweep.yaml", "cannot open"}},
       {"ScaleBadList", {"scale", "--gpus", "64,abc,256"}, {"--gpus", "'abc' is not a number"}},
@@ -725,6 +739,31 @@ TEST(CliOk, InferSloFindsCheaperDeployments) {
   };
   EXPECT_GT(met(a.out), met(b.out));  // a tighter TPOT limit leaves fewer deployments
   EXPECT_NE(b.out.find("miss the TPOT limit"), std::string::npos);
+}
+
+TEST(CliOk, CostRentOrBuild) {
+  const std::vector<std::string> args = {"cost", "--accelerator", "h100-sxm", "--gpus", "512", "--utilisation", "0.6", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["gpus"].get<int>(), 512);
+  EXPECT_DOUBLE_EQ(j["utilisation"].get<double>(), 0.6);
+  EXPECT_EQ(j["rent_tier"].get<std::string>(), "market");
+  const double total = j["build"]["total_usd"];
+  EXPECT_GT(total, 0);
+  EXPECT_NEAR(j["build"]["usd_per_used_gpu_hour"].get<double>() * j["used_gpu_hours"].get<double>(), total, 1e-6 * total);
+  for (const auto& a : j["assumptions"]) EXPECT_FALSE(a["source"].get<std::string>().empty());
+  const RunResult text = run({"cost", "--gpus", "512"});
+  EXPECT_EQ(text.exit_code, 0);
+  EXPECT_NE(text.out.find("verdict:"), std::string::npos);
+  // plan prices the run's GPU-hours with the same defaults.
+  const std::vector<std::string> pargs = {"plan", "--model", "llama3-8b", "--gpus", "64", "--tokens", "1e11", "--json"};
+  const RunResult p = run(pargs);
+  expect_clean_success(pargs, p);
+  const nlohmann::json pj = nlohmann::json::parse(p.out);
+  const double gh = pj["gpu_hours"];
+  EXPECT_NEAR(pj["cost"]["rent_market_usd"].get<double>(), gh * pj["cost"]["rent_usd_per_gpu_hour"].get<double>(), 1e-6 * gh);
+  EXPECT_LT(pj["cost"]["electricity_usd"].get<double>(), pj["cost"]["build_usd"].get<double>());
 }
 
 TEST(CliOk, SpeechPipelines) {

@@ -20,9 +20,11 @@
 #include "danlu/rank.h"
 #include "danlu/report.h"
 #include "danlu/plan.h"
+#include "danlu/cost_inputs.h"
 #include "danlu/search.h"
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
+#include "cli/cost_cmd.h"
 #include "cli/sweep_run.h"
 #include "danlu/validate.h"
 #include "io/yaml_util.h"
@@ -311,6 +313,19 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
   in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
   const PlanResult r = plan_run(job.model, job.c, l, w, step, in);
+  // Money: the run's GPU-hours rented at the market price, and on an owned cluster at the
+  // build cost per used GPU-hour (danlu cost's defaults, data/costs.yaml).
+  double rent_usd_h = 0, build_usd_h = 0, electricity_usd = 0;
+  std::string money_note;
+  try {
+    const CostSetup cs = load_cost_setup(builtin_catalog(), job.accelerator_name, job.c.gpus, 0, 0, "", "", "");
+    const CostResult cr = estimate_cost(cs.in);
+    rent_usd_h = cs.in.rent_usd_per_gpu_hour;
+    build_usd_h = cr.build_usd_per_used_gpu_hour;
+    electricity_usd = r.energy_mwh * 1000.0 * cs.in.electricity_usd_per_kwh;
+  } catch (const InputError& e) {
+    money_note = e.what();
+  }
   if (pf.json) {
     const nlohmann::json j = {{"model", job.model_name}, {"accelerator", job.accelerator_name}, {"gpus", job.c.gpus},
                               {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
@@ -318,7 +333,14 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                               {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
                               {"it_power_per_gpu_w", r.it_power_per_gpu_w}, {"facility_mw", r.facility_mw},
-                              {"energy_mwh", r.energy_mwh}, {"pue", in.pue}};
+                              {"energy_mwh", r.energy_mwh}, {"pue", in.pue},
+                              {"cost", money_note.empty()
+                                           ? nlohmann::json{{"rent_market_usd", r.gpu_hours * rent_usd_h},
+                                                            {"rent_usd_per_gpu_hour", rent_usd_h},
+                                                            {"build_usd", r.gpu_hours * build_usd_h},
+                                                            {"build_usd_per_gpu_hour", build_usd_h},
+                                                            {"electricity_usd", electricity_usd}}
+                                           : nlohmann::json{{"unavailable", money_note}}}};
     const std::string out = j.dump(2) + "\n";
     std::fwrite(out.data(), 1, out.size(), stdout);
     return 0;
@@ -337,6 +359,13 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"it_power_per_gpu_w (with server)", fmt::format("{:.0f}", r.it_power_per_gpu_w)},
       {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
       {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)}};
+  if (money_note.empty()) {
+    rows.push_back({fmt::format("cost_rented_usd (market {:.2f} USD/GPU-h)", rent_usd_h), fmt::format("{:.4g}", r.gpu_hours * rent_usd_h)});
+    rows.push_back({fmt::format("cost_owned_usd ({:.2f} USD/GPU-h, danlu cost)", build_usd_h), fmt::format("{:.4g}", r.gpu_hours * build_usd_h)});
+    rows.push_back({"electricity_usd (inside owned)", fmt::format("{:.4g}", electricity_usd)});
+  } else {
+    rows.push_back({"cost", "unavailable: " + money_note});
+  }
   std::string out = fmt::format("danlu plan: {} for {:.3g} tokens on {} x {} (layout tp={} pp={} dp={} cp={} vpp={} mb={}, PUE {})\n\n",
                                 job.model_name, in.tokens, job.c.gpus, job.accelerator_name, l.tp, l.pp, l.dp, l.cp,
                                 l.vpp, l.micro_batch, in.pue);
@@ -816,9 +845,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "plan", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "plan", "cost", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, plan, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -930,6 +959,16 @@ int main(int argc, char** argv) {
   infer->add_option("--slo", inf.slo, "ttft_ms=A,tpot_ms=B: cheapest deployment on up to --gpus meeting both");
   infer->add_option("--tpot-ms", inf.tpot_ms, "inter-token latency limit for --max-model, milliseconds");
 
+  CostFlags cof;
+  CLI::App* cost = app.add_subcommand("cost", "rent or build: a cluster's cost over N years by line item, GPU share, break-even utilisation");
+  cost->add_option("--accelerator", cof.accelerator, "accelerator id")->capture_default_str();
+  cost->add_option("--gpus", cof.gpus, "GPUs in the cluster")->capture_default_str();
+  cost->add_option("--years", cof.years, "horizon in years (default 3)");
+  cost->add_option("--utilisation", cof.utilisation, "fraction of hours doing paid-for work, (0, 1] (default data/costs.yaml)");
+  cost->add_option("--rent", cof.rent, "market|reserved|on_demand, or a price in USD per GPU-hour (default: market)");
+  cost->add_option("--file", cof.file, "YAML overriding data/costs.yaml figures (sections build, rent, gpu_hour_usd)");
+  cost->add_flag("--json", cof.json, "print JSON");
+
   std::string pipeline_kind, speech_file;
   bool pjson = false;
   CLI::App* pipeline = app.add_subcommand("pipeline", "voice assistant: cascaded ASR -> LLM -> TTS against an end-to-end speech LLM");
@@ -977,6 +1016,7 @@ int main(int argc, char** argv) {
     if (*scale) return run_scale(sct, scf);
     if (*infer) return run_infer(inf);
     if (*plan) return run_plan(plf, pf);
+    if (*cost) return run_cost(cof);
     if (*pipeline) {
       if (pipeline_kind != "speech") {
         throw InputError(fmt::format("pipeline: unknown kind '{}'; allowed: speech", pipeline_kind.substr(0, 40)));

@@ -9,4 +9,5 @@ extern const char* const kNetworks;
 extern const char* const kModels;
 extern const char* const kEngines;
 extern const char* const kSpeech;
+extern const char* const kCosts;
 }  // namespace danlu::embedded
