@@ -510,6 +510,8 @@ const std::vector<BadCase>& bad_cases() {
       {"InferBadDisaggregate", {"infer", "--gpus", "8", "--disaggregate", "2-1"}, {"--disaggregate", "P:D"}},
       {"PlanNegativeTokens", {"plan", "--gpus", "1024", "--tokens", "-5"}, {"--tokens", "allowed"}},
       {"PlanPueBelowOne", {"plan", "--gpus", "1024", "--pue", "0.8"}, {"--pue", "[1, 3]"}},
+      {"PlanZeroTrials", {"plan", "--gpus", "1024", "--trials", "0"}, {"--trials"}},
+      {"PlanSeedText", {"plan", "--gpus", "1024", "--seed", "abc"}, {"--seed"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},

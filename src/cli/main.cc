@@ -20,6 +20,7 @@
 #include "danlu/rank.h"
 #include "danlu/report.h"
 #include "danlu/plan.h"
+#include "danlu/montecarlo.h"
 #include "danlu/cost_inputs.h"
 #include "danlu/search.h"
 #include "danlu/speech.h"
@@ -277,7 +278,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 }
 
 struct PlanFlags {
-  std::string tokens = "15e12", failures, pue, storage_gbs, restart_s;
+  std::string tokens = "15e12", failures, pue, storage_gbs, restart_s, trials = "1000", seed = "1";
   bool json = false;
 };
 
@@ -313,6 +314,25 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
   in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
   const PlanResult r = plan_run(job.model, job.c, l, w, step, in);
+  // The same run, simulated: seeded Monte Carlo of interruptions, checkpoints and restarts.
+  const int trials = static_cast<int>(*int_flag("trials", pf.trials, 1, 1'000'000));
+  const auto seed = static_cast<std::uint64_t>(*int_flag("seed", pf.seed, 0, 1'000'000'000'000L));
+  FailureRun fr;
+  fr.work_s = r.ideal_days * 86400.0;
+  fr.interval_s = r.checkpoint_interval_s;
+  fr.checkpoint_s = r.checkpoint_s;
+  fr.restart_s = in.restart_s;
+  fr.mtbf_s = r.job_mtbf_h * 3600.0;
+  std::signal(SIGINT, on_sigint);
+  const bool tty = isatty(fileno(stderr)) != 0;
+  void (*show)(int, int) = [](int done, int total) {
+    std::fprintf(stderr, "\rsimulating failures: %d / %d runs", done, total);
+    std::fflush(stderr);
+  };
+  const MonteCarloResult mc = simulate_failures(fr, trials, seed, &g_cancel, tty ? show : nullptr);
+  std::signal(SIGINT, SIG_DFL);
+  if (tty) std::fprintf(stderr, "\r%50s\r", "");
+  if (g_cancel) throw InputError(fmt::format("plan: interrupted after {} of {} simulated runs; nothing written", mc.trials, trials));
   // Money: the run's GPU-hours rented at the market price, and on an owned cluster at the
   // build cost per used GPU-hour (danlu cost's defaults, data/costs.yaml).
   double rent_usd_h = 0, build_usd_h = 0, electricity_usd = 0;
@@ -334,6 +354,11 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
                               {"it_power_per_gpu_w", r.it_power_per_gpu_w}, {"facility_mw", r.facility_mw},
                               {"energy_mwh", r.energy_mwh}, {"pue", in.pue},
+                              {"monte_carlo", {{"trials", mc.trials}, {"seed", seed}, {"days_mean", mc.mean_wall_s / 86400.0},
+                                               {"days_p50", mc.p50_wall_s / 86400.0}, {"days_p90", mc.p90_wall_s / 86400.0},
+                                               {"interruptions_mean", mc.mean_failures},
+                                               {"effective_training_time_ratio", mc.effective_ratio},
+                                               {"expected_days_exact", expected_wall_s(fr) / 86400.0}}},
                               {"cost", money_note.empty()
                                            ? nlohmann::json{{"rent_market_usd", r.gpu_hours * rent_usd_h},
                                                             {"rent_usd_per_gpu_hour", rent_usd_h},
@@ -358,7 +383,11 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"gpu_power_w (activity-weighted)", fmt::format("{:.0f}", r.gpu_power_w)},
       {"it_power_per_gpu_w (with server)", fmt::format("{:.0f}", r.it_power_per_gpu_w)},
       {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
-      {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)}};
+      {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)},
+      {fmt::format("monte_carlo_days p50 / p90 ({} runs, seed {})", mc.trials, seed),
+       fmt::format("{:.1f} / {:.1f}", mc.p50_wall_s / 86400.0, mc.p90_wall_s / 86400.0)},
+      {"monte_carlo_interruptions (mean)", fmt::format("{:.0f}", mc.mean_failures)},
+      {"monte_carlo_effective_training_pct", fmt::format("{:.1f}", 100.0 * mc.effective_ratio)}};
   if (money_note.empty()) {
     rows.push_back({fmt::format("cost_rented_usd (market {:.2f} USD/GPU-h)", rent_usd_h), fmt::format("{:.4g}", r.gpu_hours * rent_usd_h)});
     rows.push_back({fmt::format("cost_owned_usd ({:.2f} USD/GPU-h, danlu cost)", build_usd_h), fmt::format("{:.4g}", r.gpu_hours * build_usd_h)});
@@ -929,6 +958,8 @@ int main(int argc, char** argv) {
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
   plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
   plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_option("--trials", pf.trials, "Monte Carlo runs of the failure simulation")->capture_default_str();
+  plan->add_option("--seed", pf.seed, "Monte Carlo seed (same seed, same answer)")->capture_default_str();
   plan->add_flag("--json", pf.json, "print JSON");
 
   InferFlags inf;
