@@ -252,6 +252,14 @@ const fs::path& fixtures() {
     write_file(d / "garbage.yaml", garbage_bytes(1, 512));
     write_file(d / "garbage.json", garbage_bytes(2, 512));
     write_file(d / "empty.yaml", "");
+    write_file(d / "scenario-typo.yaml", "id: X\nclaim: c\nkind: E\nvalu: {run: [catalog, networks], path: a}\n");
+    write_file(d / "scenario-path.yaml",
+               "id: X\nclaim: c\nkind: E\nvalue: {run: [catalog, networks], path: \"[id=ib-ndr-400].figures.[field=port_gbs].value\"}\n"
+               "claimed: {value: 1, tolerance_pct: 5}\n");
+    write_file(d / "scenario-claimed.yaml",
+               "id: X\nclaim: c\nkind: E\nvalue: {run: [catalog, networks], path: \"0.figures.0.value\"}\nclaimed: {value: 1, min: 0}\n");
+    write_file(d / "scenario-fails.yaml",
+               "id: X\nclaim: c\nkind: E\nvalue: {run: [cost, --accelerator, h100-sx], path: a}\nclaimed: {max: 1}\n");
     write_file(d / "cost-negative.yaml", "build:\n  utilisation: 0.5\n  electricity_usd_per_kwh: -0.1\n");
     write_file(d / "cost-typo.yaml", "build:\n  pue: 1.2\n  electricty_usd_per_kwh: 0.1\n");
     write_file(d / "cost-section.yaml", "bild:\n  pue: 1.2\n");
@@ -512,6 +520,11 @@ const std::vector<BadCase>& bad_cases() {
       {"PlanPueBelowOne", {"plan", "--gpus", "1024", "--pue", "0.8"}, {"--pue", "[1, 3]"}},
       {"PlanZeroTrials", {"plan", "--gpus", "1024", "--trials", "0"}, {"--trials"}},
       {"PlanSeedText", {"plan", "--gpus", "1024", "--seed", "abc"}, {"--seed"}},
+      {"ScenarioUnknownKey", {"scenario", "@scenario-typo.yaml"}, {"scenario-typo.yaml:4", "did you mean 'value'"}},
+      {"ScenarioBadPath", {"scenario", "@scenario-path.yaml"}, {"scenario-path.yaml", "no element with field = port_gbs"}},
+      {"ScenarioValueAndRange", {"scenario", "@scenario-claimed.yaml"}, {"scenario-claimed.yaml:5", "either value"}},
+      {"ScenarioCommandFails", {"scenario", "@scenario-fails.yaml"}, {"scenario-fails.yaml", "did you mean 'h100-sxm'"}},
+      {"ScenarioMissing", {"scenario", "/nonexistent/s.yaml"}, {"cannot open"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},
@@ -766,6 +779,40 @@ TEST(CliOk, CostRentOrBuild) {
   const double gh = pj["gpu_hours"];
   EXPECT_NEAR(pj["cost"]["rent_market_usd"].get<double>(), gh * pj["cost"]["rent_usd_per_gpu_hour"].get<double>(), 1e-6 * gh);
   EXPECT_LT(pj["cost"]["electricity_usd"].get<double>(), pj["cost"]["build_usd"].get<double>());
+}
+
+// Every talk scenario runs clean, and each verdict agrees with an independent reading of the
+// scenario's own tolerance (the claimed value never enters danlu's computation).
+TEST(CliOk, TalkScenariosRunClean) {
+  const std::string dir = std::string(DANLU_SOURCE_DIR) + "/scenarios/talk";
+  const std::vector<std::string> args = {"scenario", dir, "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_GE(j.size(), 20u);
+  std::set<std::string> ids;
+  int consistent = 0;
+  for (const auto& sc : j) {
+    const std::string id = sc["id"];
+    EXPECT_TRUE(ids.insert(id).second) << "duplicate scenario id " << id;
+    const double v = sc["danlu"];
+    EXPECT_TRUE(std::isfinite(v)) << id;
+    EXPECT_FALSE(sc["assumptions"].get<std::string>().empty()) << id;
+    const bool ok = sc["consistent"];
+    consistent += ok ? 1 : 0;
+    const std::string verdict = sc["verdict"];
+    EXPECT_EQ(ok, verdict == "consistent") << id;
+    if (!ok) {
+      EXPECT_NE(sc["off_pct"].get<double>(), 0.0) << id;
+    }
+  }
+  // danlu reports, it does not agree by construction: some claims must come out off.
+  EXPECT_GT(consistent, 0);
+  EXPECT_LT(consistent, static_cast<int>(j.size()));
+  // One scenario on its own prints the claim and a verdict.
+  const RunResult one = run({"scenario", dir + "/h5-nvl72-rack-power.yaml"});
+  EXPECT_EQ(one.exit_code, 0);
+  EXPECT_NE(one.out.find("verdict:"), std::string::npos);
 }
 
 TEST(CliOk, SpeechPipelines) {

@@ -61,7 +61,11 @@ int run_cost(const CostFlags& f) {
                    {"storage_usd", r.storage_usd}, {"facility_usd", r.facility_usd}, {"electricity_usd", r.electricity_usd},
                    {"staff_usd", r.staff_usd}, {"maintenance_usd", r.maintenance_usd}, {"total_usd", r.build_usd},
                    {"capex_usd", r.capex_usd}, {"gpu_share", r.gpu_share}, {"vendor_margin_usd", r.vendor_margin_usd},
-                   {"usd_per_used_gpu_hour", r.build_usd_per_used_gpu_hour}, {"facility_mw", r.facility_mw}}},
+                   {"usd_per_used_gpu_hour", r.build_usd_per_used_gpu_hour}, {"facility_mw", r.facility_mw},
+                   {"it_peak_kw", r.facility_mw * 1000.0 / s.in.pue}}},
+        {"storage_cloud_year_over_purchase",
+         s.in.storage_build_usd_per_tb > 0 ? nlohmann::json(12.0 * s.in.storage_rent_usd_per_tb_month / s.in.storage_build_usd_per_tb)
+                                           : nlohmann::json(nullptr)},
         {"rent", {{"compute_usd", r.rent_compute_usd}, {"storage_usd", r.rent_storage_usd}, {"egress_usd", r.rent_egress_usd},
                   {"total_usd", r.rent_usd}}},
         {"used_gpu_hours", r.used_gpu_hours},

@@ -26,6 +26,7 @@
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
 #include "cli/cost_cmd.h"
+#include "cli/scenario_cmd.h"
 #include "cli/sweep_run.h"
 #include "danlu/validate.h"
 #include "io/yaml_util.h"
@@ -349,6 +350,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   if (pf.json) {
     const nlohmann::json j = {{"model", job.model_name}, {"accelerator", job.accelerator_name}, {"gpus", job.c.gpus},
                               {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
+                              {"model_flops_total", step.model_flops_per_step * r.steps}, {"mfu", step.mfu},
                               {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
                               {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
@@ -874,9 +876,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "plan", "cost", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "plan", "cost", "scenario", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, scenario, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -1000,6 +1002,12 @@ int main(int argc, char** argv) {
   cost->add_option("--file", cof.file, "YAML overriding data/costs.yaml figures (sections build, rent, gpu_hour_usd)");
   cost->add_flag("--json", cof.json, "print JSON");
 
+  std::string scenario_path;
+  bool scjson = false;
+  CLI::App* scenario = app.add_subcommand("scenario", "run a claim as a check: danlu's figure, the claimed one, and a verdict");
+  scenario->add_option("path", scenario_path, "scenario YAML, or a directory of them (e.g. scenarios/talk)")->required();
+  scenario->add_flag("--json", scjson, "print JSON");
+
   std::string pipeline_kind, speech_file;
   bool pjson = false;
   CLI::App* pipeline = app.add_subcommand("pipeline", "voice assistant: cascaded ASR -> LLM -> TTS against an end-to-end speech LLM");
@@ -1048,6 +1056,7 @@ int main(int argc, char** argv) {
     if (*infer) return run_infer(inf);
     if (*plan) return run_plan(plf, pf);
     if (*cost) return run_cost(cof);
+    if (*scenario) return run_scenario(scenario_path, scjson, "/proc/self/exe");
     if (*pipeline) {
       if (pipeline_kind != "speech") {
         throw InputError(fmt::format("pipeline: unknown kind '{}'; allowed: speech", pipeline_kind.substr(0, 40)));
