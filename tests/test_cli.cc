@@ -525,6 +525,10 @@ const std::vector<BadCase>& bad_cases() {
       {"ScenarioValueAndRange", {"scenario", "@scenario-claimed.yaml"}, {"scenario-claimed.yaml:5", "either value"}},
       {"ScenarioCommandFails", {"scenario", "@scenario-fails.yaml"}, {"scenario-fails.yaml", "did you mean 'h100-sxm'"}},
       {"ScenarioMissing", {"scenario", "/nonexistent/s.yaml"}, {"cannot open"}},
+      {"ForecastUnknownAccelerator", {"forecast", "--accelerators", "h100-sxm,b20"}, {"did you mean 'b200'"}},
+      {"ForecastEmptyAccelerator", {"forecast", "--accelerators", "h100-sxm,,b200"}, {"--accelerators", "empty entry"}},
+      {"ForecastZeroHalfLife", {"forecast", "--half-life-years", "0"}, {"--half-life-years", "[0.01, 100]"}},
+      {"ForecastBadNow", {"forecast", "--now", "1999"}, {"--now", "[2000, 2100]"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},
@@ -813,6 +817,27 @@ TEST(CliOk, TalkScenariosRunClean) {
   const RunResult one = run({"scenario", dir + "/h5-nvl72-rack-power.yaml"});
   EXPECT_EQ(one.exit_code, 0);
   EXPECT_NE(one.out.find("verdict:"), std::string::npos);
+}
+
+TEST(CliOk, ForecastNowOrWait) {
+  const std::vector<std::string> args = {"forecast", "--model", "llama3-70b", "--gpus", "1024", "--tokens", "2e12",
+                                         "--accelerators", "h100-sxm,b200", "--now", "2026.5", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["options"].size(), 3u);  // two parts and the projected next generation
+  const auto& h100 = j["options"][0];
+  const auto& b200 = j["options"][1];
+  const auto& next = j["options"][2];
+  EXPECT_LT(b200["days"].get<double>(), h100["days"].get<double>());
+  EXPECT_TRUE(next["projected"].get<bool>());
+  EXPECT_NEAR(next["days"].get<double>(), b200["days"].get<double>() / 2, 1e-9);
+  EXPECT_DOUBLE_EQ(next["start_year"].get<double>(), 2026.5);  // B200 (2024) + 2 years is already past
+  for (const auto& o : j["options"]) {
+    EXPECT_NEAR(o["value_adjusted_usd"].get<double>() * o["value_at_done"].get<double>(), o["cost_usd"].get<double>(),
+                1e-6 * o["cost_usd"].get<double>());
+  }
+  EXPECT_FALSE(j["best"].is_null());
 }
 
 TEST(CliOk, SpeechPipelines) {

@@ -8,6 +8,7 @@
 #include "danlu/inputs.h"
 #include "danlu/plan.h"
 #include "danlu/montecarlo.h"
+#include "danlu/forecast.h"
 #include "danlu/validate.h"
 
 namespace {
@@ -139,4 +140,33 @@ TEST(MonteCarlo, Llama3EffectiveTrainingTimeAboveNinetyPercent) {
   EXPECT_GT(mc.effective_ratio, 0.90);
   EXPECT_LT(mc.effective_ratio, 0.97);
   EXPECT_NEAR(mc.effective_ratio, p.goodput, 0.02);
+}
+
+TEST(Forecast, ValueHalvesPerHalfLifeAndProjectionFollowsTheTrend) {
+  danlu::ForecastOption o;
+  o.id = "x";
+  o.start_year = 2027;
+  o.days = 365.25;
+  o.gpu_hours = 1e6;
+  o.usd_per_gpu_hour = 2;
+  const danlu::ForecastRow r = danlu::forecast_option(o, 2026, 1.0);
+  EXPECT_NEAR(r.done_year, 2028, 1e-9);
+  EXPECT_NEAR(r.value, 0.25, 1e-12);  // two half-lives
+  EXPECT_NEAR(r.cost_usd, 2e6, 1e-6);
+  EXPECT_NEAR(r.value_adjusted_usd, 8e6, 1e-3);
+  // A start date in the past means "now".
+  o.start_year = 2020;
+  EXPECT_NEAR(danlu::forecast_option(o, 2026, 1.0).done_year, 2027, 1e-9);
+  const danlu::ForecastOption n = danlu::project_next_generation(o, 2025, 2, 2, 1.4, 2026);
+  EXPECT_TRUE(n.projected);
+  EXPECT_DOUBLE_EQ(n.start_year, 2027);
+  EXPECT_DOUBLE_EQ(n.days, o.days / 2);
+  EXPECT_DOUBLE_EQ(n.usd_per_gpu_hour, 2.8);
+  // The talk's trade for a three-month run: waiting a year makes it cost 0.7x, but the model
+  // is then worth about half -> train now. (For a run of a year or more, waiting can win.)
+  o.days = 365.25 / 4;
+  const danlu::ForecastOption n3 = danlu::project_next_generation(o, 2025, 2, 2, 1.4, 2026);
+  const danlu::ForecastRow now_row = danlu::forecast_option(o, 2026, 1.0), wait_row = danlu::forecast_option(n3, 2026, 1.0);
+  EXPECT_LT(wait_row.cost_usd, now_row.cost_usd);
+  EXPECT_GT(wait_row.value_adjusted_usd, now_row.value_adjusted_usd);
 }

@@ -26,6 +26,7 @@
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
 #include "cli/cost_cmd.h"
+#include "cli/forecast_cmd.h"
 #include "cli/scenario_cmd.h"
 #include "cli/sweep_run.h"
 #include "danlu/validate.h"
@@ -876,9 +877,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "plan", "cost", "scenario", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "plan", "cost", "forecast", "scenario", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, scenario, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, forecast, scenario, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -1002,6 +1003,21 @@ int main(int argc, char** argv) {
   cost->add_option("--file", cof.file, "YAML overriding data/costs.yaml figures (sections build, rent, gpu_hour_usd)");
   cost->add_flag("--json", cof.json, "print JSON");
 
+  ForecastFlags fof;
+  CLI::App* forecast = app.add_subcommand("forecast", "train now or wait for the next GPU: days, dollars and the model's value at completion");
+  forecast->add_option("--model", fof.model, "model preset, config.json or model YAML")->capture_default_str();
+  forecast->add_option("--tokens", fof.tokens, "training tokens")->capture_default_str();
+  forecast->add_option("--gpus", fof.gpus, "GPUs in each option")->capture_default_str();
+  forecast->add_option("--accelerators", fof.accelerators, "comma-separated accelerator ids")->capture_default_str();
+  forecast->add_option("--seq-len", fof.seq_len, "sequence length")->capture_default_str();
+  forecast->add_option("--global-batch", fof.global_batch, "sequences per step (default ~4M tokens)");
+  forecast->add_option("--now", fof.now, "the decision date as a decimal year (default: today, from the clock)");
+  forecast->add_option("--half-life-years", fof.half_life, "a trained model's value half-life (the talk: 1 year)")->capture_default_str();
+  forecast->add_option("--generation-years", fof.generation_years, "years between GPU generations")->capture_default_str();
+  forecast->add_option("--compute-per-generation", fof.compute_per_generation, "compute multiple per generation")->capture_default_str();
+  forecast->add_option("--price-per-generation", fof.price_per_generation, "price multiple per generation (the talk: 1.4)")->capture_default_str();
+  forecast->add_flag("--json", fof.json, "print JSON");
+
   std::string scenario_path;
   bool scjson = false;
   CLI::App* scenario = app.add_subcommand("scenario", "run a claim as a check: danlu's figure, the claimed one, and a verdict");
@@ -1056,6 +1072,12 @@ int main(int argc, char** argv) {
     if (*infer) return run_infer(inf);
     if (*plan) return run_plan(plf, pf);
     if (*cost) return run_cost(cof);
+    if (*forecast) {
+      std::signal(SIGINT, on_sigint);
+      const int rc = run_forecast(fof, &g_cancel);
+      std::signal(SIGINT, SIG_DFL);
+      return rc;
+    }
     if (*scenario) return run_scenario(scenario_path, scjson, "/proc/self/exe");
     if (*pipeline) {
       if (pipeline_kind != "speech") {

@@ -1,0 +1,159 @@
+// `danlu forecast` (cli/forecast_cmd.h): for each accelerator, the best layout (search), the
+// whole run (plan: failures included), the market rental price (data/costs.yaml), and the
+// model's value at completion under a half-life; plus a projected next generation.
+#include "cli/forecast_cmd.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "danlu/catalog.h"
+#include "danlu/cost_inputs.h"
+#include "danlu/error.h"
+#include "danlu/forecast.h"
+#include "danlu/inputs.h"
+#include "danlu/plan.h"
+#include "danlu/report.h"
+#include "danlu/search.h"
+#include "danlu/validate.h"
+#include "io/yaml_util.h"
+
+namespace danlu {
+
+namespace {
+double num(const char* name, const std::string& text, double lo, double hi) {
+  double v = 0;
+  if (!io::parse_number(text, &v) || !(v >= lo && v <= hi)) {
+    throw InputError(fmt::format("--{}: '{}' is not allowed; allowed: a number in [{}, {}]", name, text.substr(0, 40), lo, hi));
+  }
+  return v;
+}
+
+double current_year() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return 1900.0 + tm.tm_year + tm.tm_yday / 365.25;
+}
+}  // namespace
+
+int run_forecast(const ForecastFlags& f, const std::atomic<bool>* cancel) {
+  const Catalog& cat = builtin_catalog();
+  const Model model = load_model(f.model, cat, nullptr);
+  const double tokens = num("tokens", f.tokens, 1, 1e18);
+  const double gpus_d = num("gpus", f.gpus, 1, 1e7);
+  if (gpus_d != std::floor(gpus_d)) throw InputError(fmt::format("--gpus: '{}' is not a whole number", f.gpus));
+  const int gpus = static_cast<int>(gpus_d);
+  const int seq = static_cast<int>(num("seq-len", f.seq_len, 16, 1e7));
+  const double now = f.now.empty() ? current_year() : num("now", f.now, 2000, 2100);
+  const double half_life = num("half-life-years", f.half_life, 0.01, 100);
+  const double gen_years = num("generation-years", f.generation_years, 0.1, 20);
+  const double compute_gen = num("compute-per-generation", f.compute_per_generation, 1, 100);
+  const double price_gen = num("price-per-generation", f.price_per_generation, 0.01, 100);
+  Workload w;
+  w.seq_len = seq;
+  w.global_batch = f.global_batch.empty() ? std::max(1L, 4194304L / seq) : static_cast<long>(num("global-batch", f.global_batch, 1, 1e9));
+
+  std::vector<std::string> ids;
+  for (size_t pos = 0; pos <= f.accelerators.size();) {
+    size_t end = f.accelerators.find(',', pos);
+    if (end == std::string::npos) end = f.accelerators.size();
+    const std::string id = f.accelerators.substr(pos, end - pos);
+    if (id.empty()) throw InputError(fmt::format("--accelerators: empty entry in '{}'", f.accelerators.substr(0, 80)));
+    cat.accelerator(id);  // unknown id -> closest-name error before any work
+    ids.push_back(id);
+    pos = end + 1;
+  }
+
+  struct Line {
+    ForecastRow row;
+    std::string layout;
+    int launch_year = 0;
+  };
+  std::vector<Line> lines;
+  const Line* newest = nullptr;
+  for (const std::string& id : ids) {
+    const AcceleratorEntry& a = cat.accelerator(id);
+    const Cluster c = make_cluster(cat, id, gpus, 0, "", 0);
+    SearchOptions opt;
+    opt.top_k = 1;
+    opt.cancel = cancel;
+    const SearchResult s = search_layouts(model, c, w, opt);
+    if (s.cancelled) throw InputError("forecast: interrupted; nothing written");
+    if (s.top.empty()) throw InputError(fmt::format("forecast: no layout of {} fits on {} x {} at seq {} and global batch {}", f.model, gpus, id, seq, w.global_batch));
+    const Candidate& best = s.top.front();
+    PlanInputs in;
+    in.tokens = tokens;
+    const PlanResult p = plan_run(model, c, best.layout, w, best.result, in);
+    ForecastOption o;
+    o.id = id;
+    o.start_year = std::max(now, static_cast<double>(a.launch_year));
+    o.days = p.days;
+    o.gpu_hours = p.gpu_hours;
+    try {
+      o.usd_per_gpu_hour = load_cost_setup(cat, id, gpus, 0, 0, "market", "", "").in.rent_usd_per_gpu_hour;
+    } catch (const InputError&) {
+      o.usd_per_gpu_hour = 0;  // no public market price: cost shown as unknown
+    }
+    const Layout& l = best.layout;
+    lines.push_back({forecast_option(o, now, half_life), fmt::format("tp{} pp{} dp{} cp{}", l.tp, l.pp, l.dp, l.cp), a.launch_year});
+  }
+  // The base of the projection: the newest part, and among equally new ones the fastest.
+  for (const Line& x : lines) {
+    if (newest == nullptr || x.launch_year > newest->launch_year ||
+        (x.launch_year == newest->launch_year && x.row.option.days < newest->row.option.days)) {
+      newest = &x;
+    }
+  }
+  const int base_year = newest->launch_year;
+  const ForecastOption next = project_next_generation(newest->row.option, base_year, gen_years, compute_gen, price_gen, now);
+  newest = nullptr;  // lines may reallocate below
+  lines.push_back({forecast_option(next, now, half_life), "(scaled)", base_year + static_cast<int>(std::lround(gen_years))});
+
+  const Line* best = nullptr;
+  for (const Line& x : lines) {
+    if (x.row.cost_usd <= 0) continue;
+    if (best == nullptr || x.row.value_adjusted_usd < best->row.value_adjusted_usd) best = &x;
+  }
+
+  std::string out;
+  if (f.json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const Line& x : lines) {
+      const ForecastRow& r = x.row;
+      a.push_back({{"accelerator", r.option.id}, {"projected", r.option.projected}, {"layout", x.layout},
+                   {"start_year", r.option.start_year}, {"days", r.option.days}, {"done_year", r.done_year},
+                   {"gpu_hours", r.option.gpu_hours}, {"usd_per_gpu_hour", r.option.usd_per_gpu_hour},
+                   {"cost_usd", r.cost_usd}, {"value_at_done", r.value}, {"value_adjusted_usd", r.value_adjusted_usd}});
+    }
+    out = nlohmann::json{{"model", f.model}, {"tokens", tokens}, {"gpus", gpus}, {"now_year", now}, {"half_life_years", half_life},
+                         {"options", a}, {"best", best ? nlohmann::json(best->row.option.id) : nlohmann::json(nullptr)}}
+              .dump(2) + "\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const Line& x : lines) {
+      const ForecastRow& r = x.row;
+      const bool priced = r.cost_usd > 0;
+      rows.push_back({r.option.id, x.layout, fmt::format("{:.2f}", r.option.start_year), fmt::format("{:.1f}", r.option.days),
+                      fmt::format("{:.2f}", r.done_year), priced ? fmt::format("{:.2f}", r.option.usd_per_gpu_hour) : "-",
+                      priced ? fmt::format("{:.1f}", r.cost_usd / 1e6) : "-", fmt::format("{:.2f}", r.value),
+                      priced ? fmt::format("{:.1f}", r.value_adjusted_usd / 1e6) : "-"});
+    }
+    out = fmt::format("danlu forecast: {} on {:.3g} tokens, {} GPUs each; now {:.2f}; a model loses half its value every {:g} years\n"
+                      "(rent at market prices, data/costs.yaml; next generation: {:g}x compute at {:g}x price, {:g} years after the newest part)\n\n",
+                      f.model, tokens, gpus, now, half_life, compute_gen, price_gen, gen_years);
+    out += render_table({"accelerator", "layout", "start_year", "days", "done_year", "usd_per_gpu_h", "cost_musd", "value_at_done",
+                         "value_adjusted_musd"},
+                        rows);
+    if (best != nullptr) out += fmt::format("\nbest value-adjusted: {}\n", best->row.option.id);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace danlu

@@ -1,0 +1,18 @@
+// `danlu forecast`: train now on today's GPUs, or wait for the next generation?
+#pragma once
+
+#include <atomic>
+#include <string>
+
+namespace danlu {
+
+struct ForecastFlags {
+  std::string model = "llama3.1-405b", tokens = "15e12", gpus = "8192", accelerators = "h100-sxm,h200,b200,gb200";
+  std::string seq_len = "8192", global_batch, now, half_life = "1", generation_years = "2";
+  std::string compute_per_generation = "2", price_per_generation = "1.4";
+  bool json = false;
+};
+
+int run_forecast(const ForecastFlags& f, const std::atomic<bool>* cancel);
+
+}  // namespace danlu
