@@ -529,6 +529,8 @@ const std::vector<BadCase>& bad_cases() {
       {"ForecastEmptyAccelerator", {"forecast", "--accelerators", "h100-sxm,,b200"}, {"--accelerators", "empty entry"}},
       {"ForecastZeroHalfLife", {"forecast", "--half-life-years", "0"}, {"--half-life-years", "[0.01, 100]"}},
       {"ForecastBadNow", {"forecast", "--now", "1999"}, {"--now", "[2000, 2100]"}},
+      {"PlanBadRecipe", {"plan", "--gpus", "64", "--recipe", "dpp"}, {"--recipe 'dpp'", "did you mean 'dpo'"}},
+      {"PlanRlBadEngine", {"plan", "--model", "llama3-8b", "--gpus", "8", "--recipe", "rl", "--rollout-engine", "vlm"}, {"did you mean 'vllm'"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},
@@ -783,6 +785,15 @@ TEST(CliOk, CostRentOrBuild) {
   const double gh = pj["gpu_hours"];
   EXPECT_NEAR(pj["cost"]["rent_market_usd"].get<double>(), gh * pj["cost"]["rent_usd_per_gpu_hour"].get<double>(), 1e-6 * gh);
   EXPECT_LT(pj["cost"]["electricity_usd"].get<double>(), pj["cost"]["build_usd"].get<double>());
+  // Post-training: RL generates its responses, then trains with a reference forward.
+  std::vector<std::string> rargs = pargs;
+  rargs.insert(rargs.end() - 1, {"--recipe", "rl"});
+  const RunResult rl = run(rargs);
+  expect_clean_success(rargs, rl);
+  const nlohmann::json rj = nlohmann::json::parse(rl.out);
+  EXPECT_GT(rj["rollout_days"].get<double>(), 0);
+  EXPECT_GT(rj["reference_forward_s"].get<double>(), 0);
+  EXPECT_GT(rj["gpu_hours"].get<double>(), gh);
 }
 
 // Every talk scenario runs clean, and each verdict agrees with an independent reading of the

@@ -170,3 +170,35 @@ TEST(Forecast, ValueHalvesPerHalfLifeAndProjectionFollowsTheTrend) {
   EXPECT_LT(wait_row.cost_usd, now_row.cost_usd);
   EXPECT_GT(wait_row.value_adjusted_usd, now_row.value_adjusted_usd);
 }
+
+TEST(Plan, PostTrainingRecipes) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const danlu::Model m = cat.find_model("llama3-70b")->model;
+  const danlu::Cluster c = danlu::make_cluster(cat, "h100-sxm", 64, 8, "", 0);
+  danlu::Layout l;
+  l.tp = 8;
+  l.dp = 8;
+  l.zero = 1;
+  danlu::Workload w;
+  w.seq_len = 4096;
+  w.global_batch = 128;
+  const danlu::Result step = danlu::estimate_step(m, c, l, w);
+  danlu::PlanInputs in;
+  in.tokens = 1e9;
+  in.failures_per_gpu_hour = 0;
+  in.recipe = danlu::Recipe::sft;
+  const danlu::PlanResult sft = danlu::plan_run(m, c, l, w, step, in);
+  EXPECT_DOUBLE_EQ(sft.step_s, step.step_s);
+  in.recipe = danlu::Recipe::dpo;
+  const danlu::PlanResult dpo = danlu::plan_run(m, c, l, w, step, in);
+  // A reference forward is about a third of the step's compute (no recompute here).
+  const double compute = step.time.gemm_s + step.time.attention_s + step.time.memory_bound_s;
+  EXPECT_NEAR(dpo.reference_forward_s, compute / 3.0, 0.02 * compute);
+  EXPECT_NEAR(dpo.step_s, step.step_s + dpo.reference_forward_s, 1e-12);
+  in.recipe = danlu::Recipe::rl;
+  in.rollout_tokens_per_s = 1e5;
+  in.response_fraction = 0.5;
+  const danlu::PlanResult rl = danlu::plan_run(m, c, l, w, step, in);
+  EXPECT_NEAR(rl.rollout_days, 1e9 * 0.5 / 1e5 / 86400.0, 1e-12);
+  EXPECT_NEAR(rl.days, dpo.days + rl.rollout_days, 1e-9);
+}

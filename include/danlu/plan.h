@@ -10,7 +10,15 @@
 //  * power: a GPU draws idle + (TDP - idle) x activity, activity weighting compute fully, memory-
 //    bound and communication time partly; each GPU's share of its server's other parts (CPUs,
 //    NICs, fans, switches) from published system power; facility = IT x PUE.
+//  * post-training: SFT costs what pre-training costs per token. DPO and RL also run a frozen
+//    reference model forward on every trained token (Rafailov et al. 2023; Ouyang et al. 2022):
+//    one forward is 1/3 of the forward+backward model FLOPs, so it adds the step's GEMM and
+//    attention time x model/(3 x hardware) FLOPs plus 1/3 of its memory-bound time. RL first
+//    generates its responses: `rollout_tokens_per_s` (cluster-wide, from the serving
+//    estimator) prices the response share of the trained tokens.
 #pragma once
+
+#include <cstdint>
 
 #include "danlu/hardware.h"
 #include "danlu/layout.h"
@@ -19,8 +27,13 @@
 
 namespace danlu {
 
+enum class Recipe : std::uint8_t { pretrain, sft, dpo, rl };
+
 struct PlanInputs {
   double tokens = 15e12;
+  Recipe recipe = Recipe::pretrain;
+  double response_fraction = 0.5;       // rl: generated share of each trained sequence
+  double rollout_tokens_per_s = 0;      // rl: cluster-wide generation rate, output tokens/s
   double failures_per_gpu_hour = 419.0 / (54.0 * 24.0 * 16384.0);
   double restart_s = 600;               // detect, replace, reload and re-warm (Llama 3 reports minutes)
   double storage_gbs = 2000;            // aggregate checkpoint bandwidth, GB/s (Llama 3: Tectonic 2 TB/s sustained)
@@ -32,7 +45,9 @@ struct PlanInputs {
 };
 
 struct PlanResult {
-  double steps = 0, step_s = 0;
+  double steps = 0, step_s = 0;         // step_s includes the reference forward (dpo, rl)
+  double reference_forward_s = 0;       // per step (dpo, rl)
+  double rollout_days = 0;              // rl: generation wall days (inside days)
   double ideal_days = 0, ideal_gpu_hours = 0;
   double checkpoint_s = 0, checkpoint_interval_s = 0, job_mtbf_h = 0;
   double goodput = 1;                   // useful training time / wall time

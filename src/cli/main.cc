@@ -281,6 +281,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 
 struct PlanFlags {
   std::string tokens = "15e12", failures, pue, storage_gbs, restart_s, trials = "1000", seed = "1";
+  std::string recipe = "pretrain", prompt_tokens = "1024", response_tokens = "1024", rollout_engine = "vllm";
   bool json = false;
 };
 
@@ -315,6 +316,37 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   in.pue = positive("pue", pf.pue, 1, 3, in.pue);
   in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
   in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
+  const std::vector<std::string> recipes = {"pretrain", "sft", "dpo", "rl"};
+  if (pf.recipe == "pretrain") in.recipe = Recipe::pretrain;
+  else if (pf.recipe == "sft") in.recipe = Recipe::sft;
+  else if (pf.recipe == "dpo") in.recipe = Recipe::dpo;
+  else if (pf.recipe == "rl") in.recipe = Recipe::rl;
+  else throw InputError(fmt::format("--recipe '{}': allowed: pretrain, sft, dpo, rl{}", pf.recipe.substr(0, 40), did_you_mean(pf.recipe, recipes)));
+  double rollout_per_gpu = 0;
+  int rollout_tp = 0;
+  if (in.recipe == Recipe::rl) {
+    // Rollouts: the policy generates each response on the training GPUs (offline batching,
+    // BF16, one replica per scale-up domain), priced by the serving estimator.
+    const int prompt = static_cast<int>(*int_flag("prompt-tokens", pf.prompt_tokens, 1, 10'000'000));
+    const int response = static_cast<int>(*int_flag("response-tokens", pf.response_tokens, 1, 10'000'000));
+    const Engine& engine = builtin_catalog().engine(pf.rollout_engine);
+    ServeSetup ss;
+    ss.tp = std::max(1, std::min(job.c.gpus_per_node, job.c.gpus));
+    while (ss.tp > 1 && (job.model.heads % ss.tp != 0 || job.c.gpus % ss.tp != 0)) --ss.tp;
+    ss.input_tokens = prompt;
+    ss.output_tokens = response;
+    ss.mode = ServeMode::offline;
+    Cluster replica = job.c;  // the serving estimator prices one replica of tp GPUs
+    replica.gpus = ss.tp;
+    const ServeResult sr = estimate_serving(job.model, replica, engine, ss);
+    if (!sr.fits) {
+      throw InputError(fmt::format("--recipe rl: the policy does not fit for generation on {} x {} (tp {})", ss.tp, job.accelerator_name, ss.tp));
+    }
+    rollout_tp = ss.tp;
+    rollout_per_gpu = sr.output_tokens_per_s_per_gpu;
+    in.rollout_tokens_per_s = rollout_per_gpu * job.c.gpus;
+    in.response_fraction = static_cast<double>(response) / (prompt + response);
+  }
   const PlanResult r = plan_run(job.model, job.c, l, w, step, in);
   // The same run, simulated: seeded Monte Carlo of interruptions, checkpoints and restarts.
   const int trials = static_cast<int>(*int_flag("trials", pf.trials, 1, 1'000'000));
@@ -352,6 +384,8 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
     const nlohmann::json j = {{"model", job.model_name}, {"accelerator", job.accelerator_name}, {"gpus", job.c.gpus},
                               {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
                               {"model_flops_total", step.model_flops_per_step * r.steps}, {"mfu", step.mfu},
+                              {"recipe", pf.recipe}, {"reference_forward_s", r.reference_forward_s},
+                              {"rollout_days", r.rollout_days}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
                               {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
                               {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
@@ -374,6 +408,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
+      {"recipe", pf.recipe},
       {"step_time_s", fmt::format("{:.3f}", r.step_s)},
       {"steps", fmt::format("{:.0f}", r.steps)},
       {"days_without_failures", fmt::format("{:.1f}", r.ideal_days)},
@@ -387,6 +422,9 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"it_power_per_gpu_w (with server)", fmt::format("{:.0f}", r.it_power_per_gpu_w)},
       {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
       {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)},
+      {"reference_forward_s (per step; dpo, rl)", fmt::format("{:.3f}", r.reference_forward_s)},
+      {fmt::format("rollout_days (rl; {} tok/s/GPU, tp {})", rollout_per_gpu > 0 ? fmt::format("{:.0f}", rollout_per_gpu) : "-", rollout_tp),
+       fmt::format("{:.2f}", r.rollout_days)},
       {fmt::format("monte_carlo_days p50 / p90 ({} runs, seed {})", mc.trials, seed),
        fmt::format("{:.1f} / {:.1f}", mc.p50_wall_s / 86400.0, mc.p90_wall_s / 86400.0)},
       {"monte_carlo_interruptions (mean)", fmt::format("{:.0f}", mc.mean_failures)},
@@ -961,6 +999,10 @@ int main(int argc, char** argv) {
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
   plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
   plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_option("--recipe", pf.recipe, "pretrain|sft|dpo|rl: dpo and rl add a reference-model forward, rl generates its responses")->capture_default_str();
+  plan->add_option("--prompt-tokens", pf.prompt_tokens, "rl: prompt length of each rollout")->capture_default_str();
+  plan->add_option("--response-tokens", pf.response_tokens, "rl: generated length of each rollout")->capture_default_str();
+  plan->add_option("--rollout-engine", pf.rollout_engine, "rl: serving engine for generation (vllm, sglang, tensorrt-llm)")->capture_default_str();
   plan->add_option("--trials", pf.trials, "Monte Carlo runs of the failure simulation")->capture_default_str();
   plan->add_option("--seed", pf.seed, "Monte Carlo seed (same seed, same answer)")->capture_default_str();
   plan->add_flag("--json", pf.json, "print JSON");

@@ -13,7 +13,18 @@ PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Wor
   const double tokens_per_step = static_cast<double>(w.global_batch) * w.seq_len;
   p.steps = std::ceil(in.tokens / tokens_per_step);
   p.step_s = step.step_s;
-  const double train_s = p.steps * p.step_s;
+  if (in.recipe == Recipe::dpo || in.recipe == Recipe::rl) {
+    const Breakdown& tb = step.time;
+    const double fwd_share = step.hardware_flops_per_step > 0 ? step.model_flops_per_step / (3.0 * step.hardware_flops_per_step) : 1.0 / 3.0;
+    p.reference_forward_s = (tb.gemm_s + tb.attention_s) * fwd_share + tb.memory_bound_s / 3.0;
+    p.step_s += p.reference_forward_s;
+  }
+  double rollout_s = 0;
+  if (in.recipe == Recipe::rl && in.rollout_tokens_per_s > 0) {
+    rollout_s = in.tokens * in.response_fraction / in.rollout_tokens_per_s;
+  }
+  p.rollout_days = rollout_s / 86400.0;
+  const double train_s = p.steps * p.step_s + rollout_s;
   p.ideal_days = train_s / 86400.0;
   p.ideal_gpu_hours = train_s / 3600.0 * c.gpus;
 
