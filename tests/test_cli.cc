@@ -531,6 +531,7 @@ const std::vector<BadCase>& bad_cases() {
       {"ForecastBadNow", {"forecast", "--now", "1999"}, {"--now", "[2000, 2100]"}},
       {"PlanBadRecipe", {"plan", "--gpus", "64", "--recipe", "dpp"}, {"--recipe 'dpp'", "did you mean 'dpo'"}},
       {"PlanRlBadEngine", {"plan", "--model", "llama3-8b", "--gpus", "8", "--recipe", "rl", "--rollout-engine", "vlm"}, {"did you mean 'vllm'"}},
+      {"PlanCheckpointWithoutFailures", {"plan", "--gpus", "64", "--failures-per-gpu-hour", "0", "--checkpoint-interval-s", "600"}, {"--checkpoint-interval-s", "failure rate > 0"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},

@@ -202,3 +202,37 @@ TEST(Plan, PostTrainingRecipes) {
   EXPECT_NEAR(rl.rollout_days, 1e9 * 0.5 / 1e5 / 86400.0, 1e-12);
   EXPECT_NEAR(rl.days, dpo.days + rl.rollout_days, 1e-9);
 }
+
+TEST(MonteCarlo, AsyncWriteExposureConvergesToo) {
+  danlu::FailureRun r = failure_run();
+  r.checkpoint_s = 1;
+  r.extra_loss_s = 120;
+  const danlu::MonteCarloResult mc = danlu::simulate_failures(r, 2000, 11);
+  EXPECT_NEAR(mc.mean_wall_s, danlu::expected_wall_s(r), 4 * mc.stddev_wall_s / std::sqrt(2000.0));
+}
+
+TEST(Plan, AsyncCheckpointingBlocksLessButExposesTheWrite) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const danlu::Model m = cat.find_model("llama3-70b")->model;
+  const danlu::Cluster c = danlu::make_cluster(cat, "h100-sxm", 4096, 8, "", 0);
+  danlu::Layout l;
+  l.tp = 8;
+  l.pp = 4;
+  l.dp = 128;
+  l.zero = 1;
+  danlu::Workload w;
+  w.seq_len = 8192;
+  w.global_batch = 1024;
+  const danlu::Result step = danlu::estimate_step(m, c, l, w);
+  danlu::PlanInputs in;
+  in.tokens = 1e12;
+  in.storage_gbs = 20;  // slow storage: checkpoints dominate
+  const danlu::PlanResult sync = danlu::plan_run(m, c, l, w, step, in);
+  in.async_checkpoint = true;
+  const danlu::PlanResult async = danlu::plan_run(m, c, l, w, step, in);
+  EXPECT_DOUBLE_EQ(async.checkpoint_write_s, sync.checkpoint_write_s);
+  EXPECT_LT(async.checkpoint_s, 0.01 * sync.checkpoint_s);
+  EXPECT_GE(async.checkpoint_interval_s, async.checkpoint_write_s);  // one write at a time
+  EXPECT_GT(async.goodput, sync.goodput);
+  EXPECT_LT(async.goodput, 1.0 - in.restart_s / (async.job_mtbf_h * 3600.0) + 1e-12);
+}

@@ -7,7 +7,7 @@
 // before the segment starts again. Interruptions during a restart are not modelled.
 //
 // For one segment of length L = interval + checkpoint the expected wall time is exactly
-//   E[T] = (M + R) (e^{L/M} - 1)
+//   E[T] = (M + R + X) (e^{L/M} - 1)      (X = extra_loss_s)
 // (the classic result for restart-from-checkpoint with exponential failures); the expected run
 // is the sum over segments. `expected_wall_s` gives it so tests can check the simulation
 // converges to it. Draws come from std::mt19937_64 seeded with `seed`: the same seed gives
@@ -25,6 +25,8 @@ struct FailureRun {
   double checkpoint_s = 0;
   double restart_s = 0;
   double mtbf_s = 0;       // job MTBF; <= 0 means no failures
+  double extra_loss_s = 0; // per interruption, beyond the segment in progress: an asynchronous
+                           // checkpoint write still in flight (its work is lost too)
 };
 
 struct MonteCarloResult {

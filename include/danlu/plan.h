@@ -6,7 +6,9 @@
 //    2024, sec. 3.3.4); each costs a restart plus the work since the last checkpoint.
 //  * checkpointing: writing weights + optimizer state over the storage bandwidth takes C; the
 //    Young (1974) / Daly (2006) interval tau = sqrt(2 C M) (M = job MTBF) minimises the expected
-//    loss C/tau + tau/(2M) + R/M; goodput = 1 - that loss (first-order model).
+//    loss C/tau + tau/(2M) + R/M; goodput = 1 - that loss (first-order model). Asynchronous
+//    checkpointing (e.g. PyTorch DCP async_save, Megatron async checkpointing) blocks for the
+//    device-to-host snapshot only; the write W still in flight adds W/M to the loss.
 //  * power: a GPU draws idle + (TDP - idle) x activity, activity weighting compute fully, memory-
 //    bound and communication time partly; each GPU's share of its server's other parts (CPUs,
 //    NICs, fans, switches) from published system power; facility = IT x PUE.
@@ -37,6 +39,9 @@ struct PlanInputs {
   double failures_per_gpu_hour = 419.0 / (54.0 * 24.0 * 16384.0);
   double restart_s = 600;               // detect, replace, reload and re-warm (Llama 3 reports minutes)
   double storage_gbs = 2000;            // aggregate checkpoint bandwidth, GB/s (Llama 3: Tectonic 2 TB/s sustained)
+  bool async_checkpoint = false;        // snapshot to host memory, write in the background
+  double snapshot_gbs = 25;             // per GPU device-to-host copy, GB/s (PCIe Gen4/5 x16 sustained; assumption)
+  double checkpoint_interval_s = 0;     // 0 = the Young/Daly optimum
   double idle_power_fraction = 0.25;    // GPU idle draw over TDP
   double memory_activity = 0.7;         // power of memory-bound phases relative to compute
   double comm_activity = 0.4;           // ... of exposed communication, bubbles and overheads
@@ -49,7 +54,9 @@ struct PlanResult {
   double reference_forward_s = 0;       // per step (dpo, rl)
   double rollout_days = 0;              // rl: generation wall days (inside days)
   double ideal_days = 0, ideal_gpu_hours = 0;
-  double checkpoint_s = 0, checkpoint_interval_s = 0, job_mtbf_h = 0;
+  double checkpoint_s = 0;              // training blocked per checkpoint
+  double checkpoint_write_s = 0;        // full write to storage
+  double checkpoint_interval_s = 0, job_mtbf_h = 0;
   double goodput = 1;                   // useful training time / wall time
   double days = 0, gpu_hours = 0;       // with failures and checkpoints
   double gpu_power_w = 0, it_power_per_gpu_w = 0;

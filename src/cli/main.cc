@@ -282,6 +282,8 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct PlanFlags {
   std::string tokens = "15e12", failures, pue, storage_gbs, restart_s, trials = "1000", seed = "1";
   std::string recipe = "pretrain", prompt_tokens = "1024", response_tokens = "1024", rollout_engine = "vllm";
+  std::string checkpoint_interval_s;
+  bool async_checkpoint = false;
   bool json = false;
 };
 
@@ -316,6 +318,12 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   in.pue = positive("pue", pf.pue, 1, 3, in.pue);
   in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
   in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
+  in.async_checkpoint = pf.async_checkpoint;
+  in.checkpoint_interval_s = positive("checkpoint-interval-s", pf.checkpoint_interval_s, 1, 1e9, 0);
+  if (in.checkpoint_interval_s > 0 && in.failures_per_gpu_hour <= 0) {
+    throw InputError("--checkpoint-interval-s with --failures-per-gpu-hour 0: without failures a checkpoint "
+                     "never saves work and only costs time; give a failure rate > 0 or drop the interval");
+  }
   const std::vector<std::string> recipes = {"pretrain", "sft", "dpo", "rl"};
   if (pf.recipe == "pretrain") in.recipe = Recipe::pretrain;
   else if (pf.recipe == "sft") in.recipe = Recipe::sft;
@@ -357,6 +365,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   fr.checkpoint_s = r.checkpoint_s;
   fr.restart_s = in.restart_s;
   fr.mtbf_s = r.job_mtbf_h * 3600.0;
+  fr.extra_loss_s = in.async_checkpoint ? r.checkpoint_write_s : 0.0;
   std::signal(SIGINT, on_sigint);
   const bool tty = isatty(fileno(stderr)) != 0;
   void (*show)(int, int) = [](int done, int total) {
@@ -387,7 +396,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                               {"recipe", pf.recipe}, {"reference_forward_s", r.reference_forward_s},
                               {"rollout_days", r.rollout_days}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
                               {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
-                              {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s},
+                              {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s}, {"checkpoint_write_s", r.checkpoint_write_s}, {"async_checkpoint", in.async_checkpoint},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
                               {"it_power_per_gpu_w", r.it_power_per_gpu_w}, {"facility_mw", r.facility_mw},
                               {"energy_mwh", r.energy_mwh}, {"pue", in.pue},
@@ -413,7 +422,8 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"steps", fmt::format("{:.0f}", r.steps)},
       {"days_without_failures", fmt::format("{:.1f}", r.ideal_days)},
       {"job_mtbf_h", fmt::format("{:.2f}", r.job_mtbf_h)},
-      {"checkpoint_write_s", fmt::format("{:.0f}", r.checkpoint_s)},
+      {"checkpoint_blocking_s", fmt::format("{:.2f}", r.checkpoint_s)},
+      {"checkpoint_write_s", fmt::format("{:.1f}", r.checkpoint_write_s)},
       {"checkpoint_interval_s (Young-Daly)", fmt::format("{:.0f}", r.checkpoint_interval_s)},
       {"goodput_pct", fmt::format("{:.1f}", 100.0 * r.goodput)},
       {"days", fmt::format("{:.1f}", r.days)},
@@ -999,6 +1009,8 @@ int main(int argc, char** argv) {
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
   plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
   plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_flag("--async-checkpoint", pf.async_checkpoint, "snapshot to host memory and write in the background");
+  plan->add_option("--checkpoint-interval-s", pf.checkpoint_interval_s, "fixed checkpoint interval (default: the Young-Daly optimum)");
   plan->add_option("--recipe", pf.recipe, "pretrain|sft|dpo|rl: dpo and rl add a reference-model forward, rl generates its responses")->capture_default_str();
   plan->add_option("--prompt-tokens", pf.prompt_tokens, "rl: prompt length of each rollout")->capture_default_str();
   plan->add_option("--response-tokens", pf.response_tokens, "rl: generated length of each rollout")->capture_default_str();

@@ -11,7 +11,7 @@ namespace danlu {
 namespace {
 double segment_expectation(double len, const FailureRun& r) {
   if (r.mtbf_s <= 0) return len;
-  return (r.mtbf_s + r.restart_s) * std::expm1(len / r.mtbf_s);
+  return (r.mtbf_s + r.restart_s + r.extra_loss_s) * std::expm1(len / r.mtbf_s);
 }
 }  // namespace
 
@@ -49,7 +49,7 @@ MonteCarloResult simulate_failures(const FailureRun& r, int trials, std::uint64_
         *wall += len;
         return;
       }
-      *wall += t + r.restart_s;
+      *wall += t + r.restart_s + r.extra_loss_s;
       failures += 1;
     }
   };

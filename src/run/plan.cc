@@ -28,17 +28,24 @@ PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Wor
   p.ideal_days = train_s / 86400.0;
   p.ideal_gpu_hours = train_s / 3600.0 * c.gpus;
 
-  // Checkpoint: fp32 master weights + Adam moments + 16-bit weights (18 B/param... 16 B of
-  // state written; the 16-bit copy is derived), over the aggregate storage bandwidth.
+  // Checkpoint: fp32 master weights + Adam moments (16 B/param of state written; the 16-bit
+  // copy is derived), over the aggregate storage bandwidth. Asynchronous checkpointing blocks
+  // training only while each GPU copies its shard of the state to host memory; the write to
+  // storage then overlaps training, but a failure before it completes loses that checkpoint.
   const double state_bytes = count_params(m).total * 16.0;
-  p.checkpoint_s = state_bytes / (in.storage_gbs * 1e9);
+  const double write_s = state_bytes / (in.storage_gbs * 1e9);
+  p.checkpoint_write_s = write_s;
+  p.checkpoint_s = in.async_checkpoint ? state_bytes / c.gpus / (in.snapshot_gbs * 1e9) : write_s;
   const double rate_per_s = in.failures_per_gpu_hour * c.gpus / 3600.0;
   if (rate_per_s > 0) {
     const double mtbf_s = 1.0 / rate_per_s;
     p.job_mtbf_h = mtbf_s / 3600.0;
-    p.checkpoint_interval_s = std::sqrt(2.0 * p.checkpoint_s * mtbf_s);
+    // Young/Daly with the blocking time; an asynchronous write must finish before the next.
+    p.checkpoint_interval_s = in.checkpoint_interval_s > 0 ? in.checkpoint_interval_s : std::sqrt(2.0 * p.checkpoint_s * mtbf_s);
+    if (in.async_checkpoint) p.checkpoint_interval_s = std::max(p.checkpoint_interval_s, write_s);
+    const double pending = in.async_checkpoint ? write_s : 0.0;  // work exposed while the write is in flight
     const double loss = p.checkpoint_s / std::max(p.checkpoint_interval_s, 1e-9) +
-                        p.checkpoint_interval_s / (2.0 * mtbf_s) + in.restart_s / mtbf_s;
+                        (p.checkpoint_interval_s / 2.0 + pending) / mtbf_s + in.restart_s / mtbf_s;
     p.goodput = std::clamp(1.0 - loss, 0.01, 1.0);
   }
   p.days = p.ideal_days / p.goodput;
