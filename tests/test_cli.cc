@@ -260,6 +260,9 @@ const fs::path& fixtures() {
                "id: X\nclaim: c\nkind: E\nvalue: {run: [catalog, networks], path: \"0.figures.0.value\"}\nclaimed: {value: 1, min: 0}\n");
     write_file(d / "scenario-fails.yaml",
                "id: X\nclaim: c\nkind: E\nvalue: {run: [cost, --accelerator, h100-sx], path: a}\nclaimed: {max: 1}\n");
+    write_file(d / "wholerun-parallel.yaml",
+               "- id: w1\n  kind: wholerun\n  source: t\n  model: { preset: llama3-8b }\n  seq_len: 4096\n"
+               "  accelerator: h100-sxm\n  tokens: 1.0e12\n  gpus: 64\n  parallel: { tp: 8, dpp: 2 }\n  measured:\n    gpu_hours: 1000\n");
     write_file(d / "cost-negative.yaml", "build:\n  utilisation: 0.5\n  electricity_usd_per_kwh: -0.1\n");
     write_file(d / "cost-typo.yaml", "build:\n  pue: 1.2\n  electricty_usd_per_kwh: 0.1\n");
     write_file(d / "cost-section.yaml", "bild:\n  pue: 1.2\n");
@@ -532,6 +535,7 @@ const std::vector<BadCase>& bad_cases() {
       {"PlanBadRecipe", {"plan", "--gpus", "64", "--recipe", "dpp"}, {"--recipe 'dpp'", "did you mean 'dpo'"}},
       {"PlanRlBadEngine", {"plan", "--model", "llama3-8b", "--gpus", "8", "--recipe", "rl", "--rollout-engine", "vlm"}, {"did you mean 'vllm'"}},
       {"PlanCheckpointWithoutFailures", {"plan", "--gpus", "64", "--failures-per-gpu-hour", "0", "--checkpoint-interval-s", "600"}, {"--checkpoint-interval-s", "failure rate > 0"}},
+      {"WholerunParallelTypo", {"validate", "--runs", "@wholerun-parallel.yaml"}, {"wholerun-parallel.yaml:9", "did you mean 'pp'"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},

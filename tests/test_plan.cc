@@ -64,7 +64,7 @@ TEST(Plan, WholerunValidationScoresEveryRun) {
   const danlu::Catalog& cat = danlu::builtin_catalog();
   const auto out = danlu::validate_wholeruns(danlu::parse_wholeruns(danlu::read_text_file(path), path, cat), cat);
   const danlu::ValidationSummary s = danlu::summarize(out);
-  EXPECT_EQ(s.count, 4);
+  EXPECT_EQ(s.count, 5);
   EXPECT_EQ(s.unscored, 0);
   // First slice: GPU-hours within 40 % (regression guard; docs/validation.md lists why low).
   EXPECT_LE(s.max_abs_error_pct, 40.0);

@@ -86,6 +86,7 @@ struct WholeRun {
   int gpus = 0;                      // 0 = not stated
   double tokens = 0;
   double global_batch_tokens = 0;    // 0 = not stated
+  PartialLayout layout;              // parallel: {tp, pp, cp, vpp, micro_batch} where stated
   std::vector<std::pair<std::string, double>> measured;  // gpu_hours, days, energy_mwh
 };
 std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string& origin, const Catalog& cat);

@@ -1,6 +1,7 @@
 // Published serving runs (SCHEMA.md, kind: inference).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "danlu/inputs.h"
@@ -141,6 +142,25 @@ std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string
     r.gpus = static_cast<int>(io::integer(n, "gpus", origin, false, 0, 1, 10'000'000));
     r.tokens = io::number(n, "tokens", origin, true, 0, 1, 1e18);
     r.global_batch_tokens = io::number(n, "global_batch_tokens", origin, false, 0, 1, 1e12);
+    if (const YAML::Node par = n["parallel"]; par) {
+      if (!par.IsMap()) throw InputError(fmt::format("{}: run '{}': parallel must be a mapping", io::where(origin, par), r.id));
+      const std::vector<std::string> allowed = {"tp", "pp", "cp", "vpp", "micro_batch"};
+      for (const auto& kv : par) {
+        const std::string k = kv.first.Scalar();
+        if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+          throw InputError(fmt::format("{}: whole-run parallel key '{}' is not used; allowed: tp, pp, cp, vpp, micro_batch{}",
+                                       io::where(origin, kv.first), k.substr(0, 40), did_you_mean(k, allowed)));
+        }
+      }
+      auto opt = [&](const char* key, std::optional<int>* out) {
+        if (par[key]) *out = static_cast<int>(io::integer(par, key, origin, true, 1, 1, 1'000'000));
+      };
+      opt("tp", &r.layout.tp);
+      opt("pp", &r.layout.pp);
+      opt("cp", &r.layout.cp);
+      opt("vpp", &r.layout.vpp);
+      opt("micro_batch", &r.layout.micro_batch);
+    }
     const YAML::Node meas = n["measured"];
     if (!meas || !meas.IsMap()) throw InputError(fmt::format("{}: run '{}' has no measured: mapping", r.where, r.id));
     for (const char* key : {"gpu_hours", "days", "energy_mwh"}) {

@@ -143,9 +143,9 @@ std::vector<RunOutcome> validate_wholeruns(const std::vector<WholeRun>& runs, co
       w.seq_len = r.seq_len;
       w.global_batch = gb > 0 ? gb : 1;
       unsigned flags = 0;
-      const Layout l = resolve_layout(r.model, c, PartialLayout{}, &w, gb > 0, &flags);
+      const Layout l = resolve_layout(r.model, c, r.layout, &w, gb > 0, &flags);
       if (check_layout(r.model, c, l, w) != LayoutIssue::kOk) {
-        reason = "no runnable default layout";
+        reason = "no runnable layout (stated or default)";
       } else {
         const Result step = estimate_step(r.model, c, l, w);
         PlanInputs in;
