@@ -536,6 +536,8 @@ const std::vector<BadCase>& bad_cases() {
       {"PlanRlBadEngine", {"plan", "--model", "llama3-8b", "--gpus", "8", "--recipe", "rl", "--rollout-engine", "vlm"}, {"did you mean 'vllm'"}},
       {"PlanCheckpointWithoutFailures", {"plan", "--gpus", "64", "--failures-per-gpu-hour", "0", "--checkpoint-interval-s", "600"}, {"--checkpoint-interval-s", "failure rate > 0"}},
       {"WholerunParallelTypo", {"validate", "--runs", "@wholerun-parallel.yaml"}, {"wholerun-parallel.yaml:9", "did you mean 'pp'"}},
+      {"PlanBadBatchRamp", {"plan", "--gpus", "64", "--batch-ramp", "4e6-1e9"}, {"--batch-ramp", "BATCH_TOKENS:TOKENS"}},
+      {"PlanRampCoversAll", {"plan", "--model", "llama3-8b", "--gpus", "64", "--tokens", "1e9", "--global-batch", "256", "--batch-ramp", "262144:2e9"}, {"--batch-ramp", "covers all"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},
@@ -799,6 +801,16 @@ TEST(CliOk, CostRentOrBuild) {
   EXPECT_GT(rj["rollout_days"].get<double>(), 0);
   EXPECT_GT(rj["reference_forward_s"].get<double>(), 0);
   EXPECT_GT(rj["gpu_hours"].get<double>(), gh);
+  // A batch ramp: the first tokens at smaller batches cost extra time, reported and included.
+  std::vector<std::string> bargs = pargs;
+  bargs.insert(bargs.end() - 1, {"--global-batch", "256", "--batch-ramp", "262144:1e9,524288:1e10"});
+  std::vector<std::string> fargs = pargs;
+  fargs.insert(fargs.end() - 1, {"--global-batch", "256"});
+  const RunResult ramp = run(bargs), full = run(fargs);
+  expect_clean_success(bargs, ramp);
+  const nlohmann::json bj = nlohmann::json::parse(ramp.out), fj = nlohmann::json::parse(full.out);
+  EXPECT_GT(bj["ramp_extra_days"].get<double>(), 0);
+  EXPECT_NEAR(bj["ideal_days"].get<double>(), fj["ideal_days"].get<double>() + bj["ramp_extra_days"].get<double>(), 1e-9);
 }
 
 // Every talk scenario runs clean, and each verdict agrees with an independent reading of the

@@ -36,6 +36,9 @@ struct PlanInputs {
   Recipe recipe = Recipe::pretrain;
   double response_fraction = 0.5;       // rl: generated share of each trained sequence
   double rollout_tokens_per_s = 0;      // rl: cluster-wide generation rate, output tokens/s
+  // Batch ramp-up: extra seconds spent because the first tokens ran at smaller batches (each
+  // stage's tokens / its tokens per step x its step time, less the same tokens at full batch).
+  double ramp_extra_s = 0;
   double failures_per_gpu_hour = 419.0 / (54.0 * 24.0 * 16384.0);
   double restart_s = 600;               // detect, replace, reload and re-warm (Llama 3 reports minutes)
   double storage_gbs = 2000;            // aggregate checkpoint bandwidth, GB/s (Llama 3: Tectonic 2 TB/s sustained)
@@ -53,6 +56,7 @@ struct PlanResult {
   double steps = 0, step_s = 0;         // step_s includes the reference forward (dpo, rl)
   double reference_forward_s = 0;       // per step (dpo, rl)
   double rollout_days = 0;              // rl: generation wall days (inside days)
+  double ramp_extra_days = 0;           // batch ramp-up (inside days)
   double ideal_days = 0, ideal_gpu_hours = 0;
   double checkpoint_s = 0;              // training blocked per checkpoint
   double checkpoint_write_s = 0;        // full write to storage

@@ -282,7 +282,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct PlanFlags {
   std::string tokens = "15e12", failures, pue, storage_gbs, restart_s, trials = "1000", seed = "1";
   std::string recipe = "pretrain", prompt_tokens = "1024", response_tokens = "1024", rollout_engine = "vllm";
-  std::string checkpoint_interval_s;
+  std::string checkpoint_interval_s, batch_ramp;
   bool async_checkpoint = false;
   bool json = false;
 };
@@ -355,6 +355,38 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
     in.rollout_tokens_per_s = rollout_per_gpu * job.c.gpus;
     in.response_fraction = static_cast<double>(response) / (prompt + response);
   }
+  if (!pf.batch_ramp.empty()) {
+    // "BATCH_TOKENS:TOKENS,..." e.g. Llama 3: 4.19e6:252e6,8.39e6:2.87e12 (then the full batch).
+    const double full_tokens_per_step = static_cast<double>(w.global_batch) * w.seq_len;
+    double ramp_tokens = 0;
+    for (size_t pos = 0; pos < pf.batch_ramp.size();) {
+      size_t end = pf.batch_ramp.find(',', pos);
+      if (end == std::string::npos) end = pf.batch_ramp.size();
+      const std::string item = pf.batch_ramp.substr(pos, end - pos);
+      const size_t colon = item.find(':');
+      double bt = 0, tk = 0;
+      if (colon == std::string::npos || !io::parse_number(item.substr(0, colon), &bt) || !io::parse_number(item.substr(colon + 1), &tk) ||
+          bt <= 0 || tk <= 0) {
+        throw InputError(fmt::format("--batch-ramp: '{}' is not BATCH_TOKENS:TOKENS (e.g. 4.19e6:252e6,8.39e6:2.87e12)", item.substr(0, 60)));
+      }
+      Workload ws = w;
+      ws.global_batch = std::max(1L, std::lround(bt / w.seq_len));
+      const LayoutIssue li = check_layout(job.model, job.c, l, ws);
+      if (li != LayoutIssue::kOk) {
+        throw InputError(fmt::format("--batch-ramp: a batch of {} sequences does not run on this layout: {}", ws.global_batch,
+                                     layout_problem(job.model, job.c, l, ws, li)));
+      }
+      if (ws.global_batch >= w.global_batch) {
+        throw InputError(fmt::format("--batch-ramp: stage batch {} sequences is not below the full batch {}", ws.global_batch, w.global_batch));
+      }
+      const Result rs = estimate_step(job.model, job.c, l, ws);
+      const double stage_tokens_per_step = static_cast<double>(ws.global_batch) * w.seq_len;
+      in.ramp_extra_s += tk / stage_tokens_per_step * rs.step_s - tk / full_tokens_per_step * step.step_s;
+      ramp_tokens += tk;
+      pos = end + 1;
+    }
+    if (ramp_tokens >= in.tokens) throw InputError("--batch-ramp: the ramp covers all of --tokens; the last stage must be the full batch");
+  }
   const PlanResult r = plan_run(job.model, job.c, l, w, step, in);
   // The same run, simulated: seeded Monte Carlo of interruptions, checkpoints and restarts.
   const int trials = static_cast<int>(*int_flag("trials", pf.trials, 1, 1'000'000));
@@ -394,7 +426,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                               {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
                               {"model_flops_total", step.model_flops_per_step * r.steps}, {"mfu", step.mfu},
                               {"recipe", pf.recipe}, {"reference_forward_s", r.reference_forward_s},
-                              {"rollout_days", r.rollout_days}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
+                              {"rollout_days", r.rollout_days}, {"ramp_extra_days", r.ramp_extra_days}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
                               {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
                               {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s}, {"checkpoint_write_s", r.checkpoint_write_s}, {"async_checkpoint", in.async_checkpoint},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
@@ -432,6 +464,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"it_power_per_gpu_w (with server)", fmt::format("{:.0f}", r.it_power_per_gpu_w)},
       {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
       {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)},
+      {"batch_ramp_extra_days", fmt::format("{:.2f}", r.ramp_extra_days)},
       {"reference_forward_s (per step; dpo, rl)", fmt::format("{:.3f}", r.reference_forward_s)},
       {fmt::format("rollout_days (rl; {} tok/s/GPU, tp {})", rollout_per_gpu > 0 ? fmt::format("{:.0f}", rollout_per_gpu) : "-", rollout_tp),
        fmt::format("{:.2f}", r.rollout_days)},
@@ -1009,6 +1042,7 @@ int main(int argc, char** argv) {
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
   plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
   plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_option("--batch-ramp", pf.batch_ramp, "smaller batches first: BATCH_TOKENS:TOKENS,... before the full --global-batch");
   plan->add_flag("--async-checkpoint", pf.async_checkpoint, "snapshot to host memory and write in the background");
   plan->add_option("--checkpoint-interval-s", pf.checkpoint_interval_s, "fixed checkpoint interval (default: the Young-Daly optimum)");
   plan->add_option("--recipe", pf.recipe, "pretrain|sft|dpo|rl: dpo and rl add a reference-model forward, rl generates its responses")->capture_default_str();

@@ -24,7 +24,8 @@ PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Wor
     rollout_s = in.tokens * in.response_fraction / in.rollout_tokens_per_s;
   }
   p.rollout_days = rollout_s / 86400.0;
-  const double train_s = p.steps * p.step_s + rollout_s;
+  p.ramp_extra_days = in.ramp_extra_s / 86400.0;
+  const double train_s = p.steps * p.step_s + rollout_s + in.ramp_extra_s;
   p.ideal_days = train_s / 86400.0;
   p.ideal_gpu_hours = train_s / 3600.0 * c.gpus;
 
