@@ -866,6 +866,18 @@ TEST(CliOk, ForecastNowOrWait) {
                 1e-6 * o["cost_usd"].get<double>());
   }
   EXPECT_FALSE(j["best"].is_null());
+  const RunResult hw = run({"forecast", "--hardware", "--json"});
+  ASSERT_EQ(hw.exit_code, 0);
+  const nlohmann::json h = nlohmann::json::parse(hw.out);
+  ASSERT_GE(h["years"].size(), 3u);
+  int prev = 0;
+  for (const auto& y : h["years"]) {
+    EXPECT_GT(y["year"].get<int>(), prev);
+    prev = y["year"];
+  }
+  // Compute per chip grows faster than compute per dollar (the talk's point about price).
+  EXPECT_GT(h["yearly_growth"]["bf16_tflops"].get<double>(), h["yearly_growth"]["bf16_tflops_per_kusd"].get<double>());
+  EXPECT_GT(h["yearly_growth"]["bf16_tflops_per_kusd"].get<double>(), 1.0);
 }
 
 TEST(CliOk, SpeechPipelines) {

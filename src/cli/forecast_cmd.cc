@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <vector>
 
 #include "danlu/catalog.h"
@@ -40,7 +41,77 @@ double current_year() {
   gmtime_r(&t, &tm);
   return 1900.0 + tm.tm_year + tm.tm_yday / 365.25;
 }
+// Least-squares slope of log(v) on year, as a yearly growth factor.
+double yearly_growth(const std::vector<std::pair<double, double>>& pts) {
+  if (pts.size() < 2) return NAN;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (const auto& [x, v] : pts) {
+    const double y = std::log(v);
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double n = static_cast<double>(pts.size());
+  const double den = n * sxx - sx * sx;
+  if (den == 0) return NAN;
+  return std::exp((n * sxy - sx * sy) / den);
+}
 }  // namespace
+
+int run_hardware_trend(const ForecastFlags& f) {
+  const Catalog& cat = builtin_catalog();
+  struct Year {
+    double tflops = 0, per_kusd = 0, per_w = 0, hbm = 0;
+    std::string best;
+  };
+  std::map<int, Year> years;
+  for (const AcceleratorEntry& a : cat.accelerators) {
+    if (a.vendor != "NVIDIA" || a.launch_year <= 0 || a.acc.tdp_w < 300) continue;  // data-centre parts
+    const double bf16 = a.acc.peak_tflops[static_cast<int>(Precision::bf16)];
+    if (bf16 <= 0) continue;
+    Year& y = years[a.launch_year];
+    if (bf16 > y.tflops) {
+      y.tflops = bf16;
+      y.best = a.acc.id;
+    }
+    if (a.price_usd > 0) y.per_kusd = std::max(y.per_kusd, bf16 / (a.price_usd / 1e3));
+    y.per_w = std::max(y.per_w, bf16 / a.acc.tdp_w);
+    y.hbm = std::max(y.hbm, a.acc.hbm_gib);
+  }
+  std::vector<std::pair<double, double>> t, d, w, m;
+  for (const auto& [yr, y] : years) {
+    t.emplace_back(yr, y.tflops);
+    if (y.per_kusd > 0) d.emplace_back(yr, y.per_kusd);
+    w.emplace_back(yr, y.per_w);
+    m.emplace_back(yr, y.hbm);
+  }
+  const double gt = yearly_growth(t), gd = yearly_growth(d), gw = yearly_growth(w), gm = yearly_growth(m);
+  std::string out;
+  if (f.json) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& [yr, y] : years) {
+      a.push_back({{"year", yr}, {"fastest", y.best}, {"bf16_tflops", y.tflops}, {"bf16_tflops_per_kusd", y.per_kusd},
+                   {"bf16_tflops_per_w", y.per_w}, {"max_hbm", y.hbm}});
+    }
+    auto g = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    out = nlohmann::json{{"years", a},
+                         {"yearly_growth", {{"bf16_tflops", g(gt)}, {"bf16_tflops_per_kusd", g(gd)}, {"bf16_tflops_per_w", g(gw)}, {"max_hbm", g(gm)}}}}
+              .dump(2) + "\n";
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [yr, y] : years) {
+      rows.push_back({fmt::format("{}", yr), y.best, fmt::format("{:.0f}", y.tflops), y.per_kusd > 0 ? fmt::format("{:.1f}", y.per_kusd) : "-",
+                      fmt::format("{:.2f}", y.per_w), fmt::format("{:.0f}", y.hbm)});
+    }
+    auto pct = [](double v) { return std::isfinite(v) ? fmt::format("{:+.0f} %/year", 100 * (v - 1)) : std::string("-"); };
+    rows.push_back({"trend", "(log-linear fit)", pct(gt), pct(gd), pct(gw), pct(gm)});
+    out = "danlu forecast --hardware: NVIDIA data-centre parts in the catalog, best per launch year (dense BF16; memory as catalogued)\n\n";
+    out += render_table({"year", "fastest", "bf16_tflops", "tflops_per_kusd", "tflops_per_w", "max_hbm_gb"}, rows);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
 
 int run_forecast(const ForecastFlags& f, const std::atomic<bool>* cancel) {
   const Catalog& cat = builtin_catalog();

@@ -1104,6 +1104,7 @@ int main(int argc, char** argv) {
   forecast->add_option("--generation-years", fof.generation_years, "years between GPU generations")->capture_default_str();
   forecast->add_option("--compute-per-generation", fof.compute_per_generation, "compute multiple per generation")->capture_default_str();
   forecast->add_option("--price-per-generation", fof.price_per_generation, "price multiple per generation (the talk: 1.4)")->capture_default_str();
+  forecast->add_flag("--hardware", fof.hardware, "the catalog's hardware trend by launch year instead of a run");
   forecast->add_flag("--json", fof.json, "print JSON");
 
   std::string scenario_path;
@@ -1162,7 +1163,7 @@ int main(int argc, char** argv) {
     if (*cost) return run_cost(cof);
     if (*forecast) {
       std::signal(SIGINT, on_sigint);
-      const int rc = run_forecast(fof, &g_cancel);
+      const int rc = fof.hardware ? run_hardware_trend(fof) : run_forecast(fof, &g_cancel);
       std::signal(SIGINT, SIG_DFL);
       return rc;
     }
