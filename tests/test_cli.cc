@@ -538,6 +538,7 @@ const std::vector<BadCase>& bad_cases() {
       {"WholerunParallelTypo", {"validate", "--runs", "@wholerun-parallel.yaml"}, {"wholerun-parallel.yaml:9", "did you mean 'pp'"}},
       {"PlanBadBatchRamp", {"plan", "--gpus", "64", "--batch-ramp", "4e6-1e9"}, {"--batch-ramp", "BATCH_TOKENS:TOKENS"}},
       {"PlanRampCoversAll", {"plan", "--model", "llama3-8b", "--gpus", "64", "--tokens", "1e9", "--global-batch", "256", "--batch-ramp", "262144:2e9"}, {"--batch-ramp", "covers all"}},
+      {"PlanSparesWithoutRepair", {"plan", "--gpus", "64", "--spare-nodes", "2"}, {"--spare-nodes needs --repair-h"}},
       {"CostNegativeElectricity", {"cost", "--file", "@cost-negative.yaml"}, {"cost-negative.yaml:3", "electricity_usd_per_kwh"}},
       {"CostUnknownKey", {"cost", "--file", "@cost-typo.yaml"}, {"cost-typo.yaml:3", "did you mean 'electricity_usd_per_kwh'"}},
       {"CostUnknownSection", {"cost", "--file", "@cost-section.yaml"}, {"cost-section.yaml:1", "did you mean 'build'"}},

@@ -45,6 +45,13 @@ struct PlanInputs {
   bool async_checkpoint = false;        // snapshot to host memory, write in the background
   double snapshot_gbs = 25;             // per GPU device-to-host copy, GB/s (PCIe Gen4/5 x16 sustained; assumption)
   double checkpoint_interval_s = 0;     // 0 = the Young/Daly optimum
+  // Spare nodes: a hardware interruption (78 % of them, Llama 3 Table 5) takes its node out
+  // for `repair_s`. A spare replaces it at once; with `spare_nodes` spares the wait happens
+  // only when all are out: P(N >= K), N ~ Poisson(hardware rate x repair time) (M/G/inf).
+  // repair_s = 0 means replacement is immediate (a large pool, as Meta's).
+  double repair_s = 0;
+  int spare_nodes = 0;
+  double hardware_fraction = 0.78;
   double idle_power_fraction = 0.25;    // GPU idle draw over TDP
   double memory_activity = 0.7;         // power of memory-bound phases relative to compute
   double comm_activity = 0.4;           // ... of exposed communication, bubbles and overheads
@@ -57,6 +64,8 @@ struct PlanResult {
   double reference_forward_s = 0;       // per step (dpo, rl)
   double rollout_days = 0;              // rl: generation wall days (inside days)
   double ramp_extra_days = 0;           // batch ramp-up (inside days)
+  double repair_wait_s = 0;             // expected wait for a node per interruption
+  double spare_gpu_hours = 0;           // idle spares held for the run (inside gpu_hours)
   double ideal_days = 0, ideal_gpu_hours = 0;
   double checkpoint_s = 0;              // training blocked per checkpoint
   double checkpoint_write_s = 0;        // full write to storage

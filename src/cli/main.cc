@@ -282,7 +282,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
 struct PlanFlags {
   std::string tokens = "15e12", failures, pue, storage_gbs, restart_s, trials = "1000", seed = "1";
   std::string recipe = "pretrain", prompt_tokens = "1024", response_tokens = "1024", rollout_engine = "vllm";
-  std::string checkpoint_interval_s, batch_ramp;
+  std::string checkpoint_interval_s, batch_ramp, spare_nodes, repair_h;
   bool async_checkpoint = false;
   bool json = false;
 };
@@ -319,6 +319,11 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
   in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
   in.async_checkpoint = pf.async_checkpoint;
+  in.spare_nodes = static_cast<int>(int_opt("spare-nodes", pf.spare_nodes, 0, 100'000).value_or(0));
+  in.repair_s = 3600.0 * positive("repair-h", pf.repair_h, 0, 1e4, 0);
+  if (in.spare_nodes > 0 && in.repair_s <= 0) {
+    throw InputError("--spare-nodes needs --repair-h (hours a failed node is out): without a repair time spares change nothing");
+  }
   in.checkpoint_interval_s = positive("checkpoint-interval-s", pf.checkpoint_interval_s, 1, 1e9, 0);
   if (in.checkpoint_interval_s > 0 && in.failures_per_gpu_hour <= 0) {
     throw InputError("--checkpoint-interval-s with --failures-per-gpu-hour 0: without failures a checkpoint "
@@ -395,7 +400,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   fr.work_s = r.ideal_days * 86400.0;
   fr.interval_s = r.checkpoint_interval_s;
   fr.checkpoint_s = r.checkpoint_s;
-  fr.restart_s = in.restart_s;
+  fr.restart_s = in.restart_s + r.repair_wait_s;
   fr.mtbf_s = r.job_mtbf_h * 3600.0;
   fr.extra_loss_s = in.async_checkpoint ? r.checkpoint_write_s : 0.0;
   std::signal(SIGINT, on_sigint);
@@ -426,7 +431,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                               {"tokens", in.tokens}, {"step_time_s", r.step_s}, {"steps", r.steps},
                               {"model_flops_total", step.model_flops_per_step * r.steps}, {"mfu", step.mfu},
                               {"recipe", pf.recipe}, {"reference_forward_s", r.reference_forward_s},
-                              {"rollout_days", r.rollout_days}, {"ramp_extra_days", r.ramp_extra_days}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
+                              {"rollout_days", r.rollout_days}, {"ramp_extra_days", r.ramp_extra_days}, {"repair_wait_s", r.repair_wait_s}, {"spare_gpu_hours", r.spare_gpu_hours}, {"rollout_tokens_per_s_per_gpu", rollout_per_gpu},
                               {"ideal_days", r.ideal_days}, {"days", r.days}, {"gpu_hours", r.gpu_hours},
                               {"goodput", r.goodput}, {"job_mtbf_h", r.job_mtbf_h}, {"checkpoint_s", r.checkpoint_s}, {"checkpoint_write_s", r.checkpoint_write_s}, {"async_checkpoint", in.async_checkpoint},
                               {"checkpoint_interval_s", r.checkpoint_interval_s}, {"gpu_power_w", r.gpu_power_w},
@@ -465,6 +470,8 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
       {"facility_mw (x PUE)", fmt::format("{:.2f}", r.facility_mw)},
       {"energy_mwh", fmt::format("{:.4g}", r.energy_mwh)},
       {"batch_ramp_extra_days", fmt::format("{:.2f}", r.ramp_extra_days)},
+      {fmt::format("repair_wait_s per interruption ({} spare nodes)", in.spare_nodes), fmt::format("{:.0f}", r.repair_wait_s)},
+      {"spare_gpu_hours (inside gpu_hours)", fmt::format("{:.4g}", r.spare_gpu_hours)},
       {"reference_forward_s (per step; dpo, rl)", fmt::format("{:.3f}", r.reference_forward_s)},
       {fmt::format("rollout_days (rl; {} tok/s/GPU, tp {})", rollout_per_gpu > 0 ? fmt::format("{:.0f}", rollout_per_gpu) : "-", rollout_tp),
        fmt::format("{:.2f}", r.rollout_days)},
@@ -1042,6 +1049,8 @@ int main(int argc, char** argv) {
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
   plan->add_option("--storage-gbs", pf.storage_gbs, "aggregate checkpoint write bandwidth, GB/s (default 2000)");
   plan->add_option("--pue", pf.pue, "facility power usage effectiveness (default 1.3)");
+  plan->add_option("--spare-nodes", pf.spare_nodes, "idle spare nodes that replace a failed node at once");
+  plan->add_option("--repair-h", pf.repair_h, "hours a failed node is out (0 = replaced at once from a large pool)");
   plan->add_option("--batch-ramp", pf.batch_ramp, "smaller batches first: BATCH_TOKENS:TOKENS,... before the full --global-batch");
   plan->add_flag("--async-checkpoint", pf.async_checkpoint, "snapshot to host memory and write in the background");
   plan->add_option("--checkpoint-interval-s", pf.checkpoint_interval_s, "fixed checkpoint interval (default: the Young-Daly optimum)");

@@ -45,12 +45,23 @@ PlanResult plan_run(const Model& m, const Cluster& c, const Layout& l, const Wor
     p.checkpoint_interval_s = in.checkpoint_interval_s > 0 ? in.checkpoint_interval_s : std::sqrt(2.0 * p.checkpoint_s * mtbf_s);
     if (in.async_checkpoint) p.checkpoint_interval_s = std::max(p.checkpoint_interval_s, write_s);
     const double pending = in.async_checkpoint ? write_s : 0.0;  // work exposed while the write is in flight
+    if (in.repair_s > 0) {
+      // P(N >= K) for N ~ Poisson(mu): spares all out for repair when a node fails.
+      const double mu = rate_per_s * in.hardware_fraction * in.repair_s;
+      double term = std::exp(-mu), below = 0;
+      for (int k = 0; k < in.spare_nodes; ++k) {
+        below += term;
+        term *= mu / (k + 1);
+      }
+      p.repair_wait_s = in.hardware_fraction * std::max(0.0, 1.0 - below) * in.repair_s;
+    }
     const double loss = p.checkpoint_s / std::max(p.checkpoint_interval_s, 1e-9) +
-                        (p.checkpoint_interval_s / 2.0 + pending) / mtbf_s + in.restart_s / mtbf_s;
+                        (p.checkpoint_interval_s / 2.0 + pending) / mtbf_s + (in.restart_s + p.repair_wait_s) / mtbf_s;
     p.goodput = std::clamp(1.0 - loss, 0.01, 1.0);
   }
   p.days = p.ideal_days / p.goodput;
-  p.gpu_hours = p.ideal_gpu_hours / p.goodput;
+  p.spare_gpu_hours = static_cast<double>(in.spare_nodes) * c.gpus_per_node * p.days * 24.0;
+  p.gpu_hours = p.ideal_gpu_hours / p.goodput + p.spare_gpu_hours;
 
   // Power: activity-weighted GPU draw plus the server's other parts, times PUE.
   const Breakdown& b = step.time;
