@@ -1,7 +1,7 @@
 # Generates a C++ source holding the catalog YAML files as raw string literals.
 # Invoked at build time: cmake -DOUT=<file> -DDATA=<dir> -P embed.cmake
 set(parts "")
-foreach(pair "kFamilies:families.yaml" "kAccelerators:accelerators.yaml" "kNetworks:networks.yaml" "kModels:models.yaml" "kEngines:engines.yaml" "kSpeech:speech.yaml" "kCosts:costs.yaml")
+foreach(pair "kFamilies:families.yaml" "kAccelerators:accelerators.yaml" "kNetworks:networks.yaml" "kModels:models.yaml" "kEngines:engines.yaml" "kSpeech:speech.yaml" "kCosts:costs.yaml" "kIndexHtml:ui/index.html")
   string(REPLACE ":" ";" kv "${pair}")
   list(GET kv 0 sym)
   list(GET kv 1 file)

@@ -26,6 +26,7 @@
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
 #include "cli/cost_cmd.h"
+#include "ui/server.h"
 #include "cli/forecast_cmd.h"
 #include "cli/scenario_cmd.h"
 #include "cli/sweep_run.h"
@@ -965,9 +966,9 @@ int main(int argc, char** argv) {
   using namespace danlu;
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
-    const std::vector<std::string> subs = {"train", "plan", "cost", "forecast", "scenario", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
+    const std::vector<std::string> subs = {"train", "plan", "cost", "forecast", "scenario", "ui", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
     if (std::find(subs.begin(), subs.end(), sub) == subs.end()) {
-      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, forecast, scenario, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
+      print_error(fmt::format("unknown command '{}'; allowed: train, plan, cost, forecast, scenario, ui, infer, search, scale, sweep, pipeline, validate, catalog{}", sub.substr(0, 40),
                               did_you_mean(sub, subs)));
       return 2;
     }
@@ -1116,6 +1117,12 @@ int main(int argc, char** argv) {
   forecast->add_flag("--hardware", fof.hardware, "the catalog's hardware trend by launch year instead of a run");
   forecast->add_flag("--json", fof.json, "print JSON");
 
+  std::string ui_host = "127.0.0.1", ui_port = "8080", ui_limit = "60";
+  CLI::App* ui = app.add_subcommand("ui", "a local web page and JSON API (POST /api/train, search, infer, plan, cost; GET /api/catalog)");
+  ui->add_option("--host", ui_host, "address to listen on (loopback by default; anything else is exposed)")->capture_default_str();
+  ui->add_option("--port", ui_port, "TCP port (0 = any free port, printed on stderr)")->capture_default_str();
+  ui->add_option("--limit-s", ui_limit, "seconds a request may run before it is stopped")->capture_default_str();
+
   std::string scenario_path;
   bool scjson = false;
   CLI::App* scenario = app.add_subcommand("scenario", "run a claim as a check: danlu's figure, the claimed one, and a verdict");
@@ -1170,6 +1177,14 @@ int main(int argc, char** argv) {
     if (*infer) return run_infer(inf);
     if (*plan) return run_plan(plf, pf);
     if (*cost) return run_cost(cof);
+    if (*ui) {
+      const int port = static_cast<int>(*int_flag("port", ui_port, 0, 65535));
+      double limit = 0;
+      if (!io::parse_number(ui_limit, &limit) || !(limit >= 1 && limit <= 3600)) {
+        throw InputError(fmt::format("--limit-s: '{}' is not allowed; allowed: a number in [1, 3600]", ui_limit.substr(0, 40)));
+      }
+      return run_ui(ui_host, port, "/proc/self/exe", limit);
+    }
     if (*forecast) {
       std::signal(SIGINT, on_sigint);
       const int rc = fof.hardware ? run_hardware_trend(fof) : run_forecast(fof, &g_cancel);

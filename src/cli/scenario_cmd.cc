@@ -16,12 +16,9 @@
 // arguments are looked up beside the scenario file first. `path` walks the
 // JSON output: keys, list indices and [key=value] selectors, separated by dots.
 #include "cli/scenario_cmd.h"
+#include "cli/child.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -34,8 +31,6 @@
 #include "danlu/inputs.h"
 #include "danlu/report.h"
 #include "io/yaml_util.h"
-
-extern char** environ;
 
 namespace danlu {
 
@@ -64,48 +59,16 @@ struct Outcome {
 
 // Run `self` with args (+ --json); its stdout, or InputError with its one-line stderr.
 std::string run_danlu(const char* self, const std::vector<std::string>& args, const std::string& where) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) throw InputError(where + ": cannot create a pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
-  posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
-  posix_spawn_file_actions_addclose(&fa, err_pipe[0]);
-  std::vector<std::string> all = {self};
-  all.insert(all.end(), args.begin(), args.end());
+  std::vector<std::string> all = args;
   all.emplace_back("--json");
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, self, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    throw InputError(fmt::format("{}: cannot start danlu ({})", where, rc));
-  }
-  // Read stderr after stdout: the children print little on stderr, so this cannot deadlock
-  // on a full pipe in practice (stderr output is one line).
-  std::string out, err;
-  char buf[65536];
-  ssize_t n = 0;
-  while ((n = read(out_pipe[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  while ((n = read(err_pipe[0], buf, sizeof buf)) > 0) err.append(buf, static_cast<size_t>(n));
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  ChildResult c = run_child(self, all, 0);
+  if (c.exit_code != 0) {
     std::string cmd;
     for (const std::string& a : args) cmd += " " + a;
-    while (!err.empty() && (err.back() == '\n' || err.back() == '\r')) err.pop_back();
-    throw InputError(fmt::format("{}: `danlu{}` failed: {}", where, cmd, err.empty() ? "no message" : err));
+    while (!c.err.empty() && (c.err.back() == '\n' || c.err.back() == '\r')) c.err.pop_back();
+    throw InputError(fmt::format("{}: `danlu{}` failed: {}", where, cmd, c.err.empty() ? "no message" : c.err));
   }
-  return out;
+  return c.out;
 }
 
 double walk(const nlohmann::json& root, const std::string& path, const std::string& where) {

@@ -10,4 +10,5 @@ extern const char* const kModels;
 extern const char* const kEngines;
 extern const char* const kSpeech;
 extern const char* const kCosts;
+extern const char* const kIndexHtml;
 }  // namespace danlu::embedded

@@ -1,0 +1,162 @@
+// `danlu ui` (ui/server.h).
+#include "ui/server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "cli/child.h"
+#include "danlu/error.h"
+#include "io/embedded.h"
+
+namespace danlu {
+
+namespace {
+
+struct Endpoint {
+  const char* name;
+  std::vector<std::string> keys;
+};
+
+const std::vector<std::string> kJobKeys = {"model", "accelerator", "gpus", "gpus_per_node", "network", "seq_len", "global_batch",
+                                           "micro_batch", "tp", "pp", "dp", "cp", "ep", "vpp", "recompute", "zero", "precision"};
+
+std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const std::vector<Endpoint>& endpoints() {
+  static const std::vector<Endpoint> e = {
+      {"train", kJobKeys},
+      {"search", plus(kJobKeys, {"top"})},
+      {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs"})},
+      {"infer", {"model", "accelerator", "gpus", "engine", "tp", "weights", "kv_cache", "input_tokens", "output_tokens", "concurrency", "rate"}},
+      {"cost", {"accelerator", "gpus", "years", "utilisation", "rent"}},
+  };
+  return e;
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& msg, const std::string& field) {
+  res.status = status;
+  nlohmann::json j = {{"error", msg}};
+  if (!field.empty()) j["field"] = field;
+  res.set_content(j.dump(), "application/json");
+}
+
+// A value as a command-line argument: numbers as written, strings only from a safe alphabet
+// (ids, precisions, "4.19e6:252e6"): no path separators, no leading dot or dash.
+bool to_arg(const nlohmann::json& v, std::string* out) {
+  if (v.is_number_integer()) {
+    *out = std::to_string(v.get<long long>());
+    return true;
+  }
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (!std::isfinite(d)) return false;
+    *out = fmt::format("{}", d);
+    return true;
+  }
+  if (!v.is_string()) return false;
+  const std::string s = v.get<std::string>();
+  if (s.empty() || s.size() > 64 || s[0] == '.' || s[0] == '-') return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                    c == '_' || c == ':' || c == '+' || c == ',';
+    if (!ok) return false;
+  }
+  *out = s;
+  return true;
+}
+
+void forward(const char* self, double limit_s, const std::vector<std::string>& args, httplib::Response& res,
+             const std::vector<std::string>& keys) {
+  ChildResult c = run_child(self, args, limit_s);
+  if (c.timed_out) return reply_error(res, 503, fmt::format("took longer than the {:g} s limit per request", limit_s), "");
+  if (c.exit_code != 0) {
+    std::string msg = c.err;
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+    const std::string prefix = "danlu: error: ";
+    if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+    std::string field;
+    for (const std::string& k : keys) {
+      std::string flag = "--" + k;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      if (msg.find(flag) != std::string::npos || msg.find(k) != std::string::npos) {
+        field = k;
+        break;
+      }
+    }
+    return reply_error(res, c.exit_code == 2 ? 400 : 500, msg.empty() ? "internal error" : msg, field);
+  }
+  res.status = 200;
+  res.set_content(c.out, "application/json");
+}
+
+}  // namespace
+
+int run_ui(const std::string& host, int port, const char* self, double limit_s) {
+  if (host != "127.0.0.1" && host != "localhost" && host != "::1") {
+    std::fprintf(stderr, "danlu ui: warning: listening on %s exposes the API beyond this machine\n", host.c_str());
+  }
+  httplib::Server svr;
+  svr.set_payload_max_length(1 << 20);
+  svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(embedded::kIndexHtml, "text/html; charset=utf-8"); });
+  svr.Get("/api/catalog", [&](const httplib::Request& req, httplib::Response& res) {
+    const std::string list = req.has_param("list") ? req.get_param_value("list") : "accelerators";
+    if (list != "accelerators" && list != "networks" && list != "models") {
+      return reply_error(res, 400, "list must be accelerators, networks or models", "list");
+    }
+    forward(self, limit_s, {"catalog", list, "--json"}, res, {});
+  });
+  for (const Endpoint& e : endpoints()) {
+    const std::string path = std::string("/api/") + e.name;
+    svr.Post(path, [self, limit_s, &e](const httplib::Request& req, httplib::Response& res) {
+      nlohmann::json body;
+      try {
+        body = nlohmann::json::parse(req.body.empty() ? std::string("{}") : req.body);
+      } catch (const nlohmann::json::exception& ex) {
+        return reply_error(res, 400, std::string("malformed JSON: ") + ex.what(), "");
+      }
+      if (!body.is_object()) return reply_error(res, 400, "the body must be a JSON object of flags", "");
+      std::vector<std::string> args = {e.name};
+      for (const auto& [k, v] : body.items()) {
+        if (std::find(e.keys.begin(), e.keys.end(), k) == e.keys.end()) {
+          return reply_error(res, 400, fmt::format("unknown key '{}' for /api/{}{}", k.substr(0, 40), e.name, did_you_mean(k, e.keys)), k.substr(0, 40));
+        }
+        std::string a;
+        if (!to_arg(v, &a)) {
+          return reply_error(res, 400, fmt::format("'{}': a finite number or a plain id (letters, digits, . - _ : + ,; no paths) is required", k), k);
+        }
+        std::string flag = "--" + k;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        args.push_back(flag);
+        args.push_back(a);
+      }
+      if (std::string(e.name) == "plan" && !body.contains("trials")) {
+        args.push_back("--trials");
+        args.push_back("200");  // keep a request quick; the CLI default is 1000
+      }
+      args.push_back("--json");
+      forward(self, limit_s, args, res, e.keys);
+    });
+    svr.Get(path, [](const httplib::Request&, httplib::Response& res) { reply_error(res, 405, "use POST with a JSON body", ""); });
+  }
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413) return reply_error(res, 413, "request body larger than 1 MiB", "");
+    if (res.status == 404 && res.body.empty()) return reply_error(res, 404, "no such page or endpoint", "");
+  });
+  const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) throw InputError(fmt::format("ui: cannot listen on {}:{} (in use, or not an address of this machine)", host, port));
+  std::fprintf(stderr, "danlu ui: http://%s:%d/\n", host.c_str(), bound);
+  std::fflush(stderr);
+  svr.listen_after_bind();
+  return 0;
+}
+
+}  // namespace danlu

@@ -1,0 +1,136 @@
+// `danlu ui`: the real binary serves on a free loopback port; every endpoint is exercised over
+// HTTP, including malformed and hostile requests.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+class UiServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    log_ = std::string(::testing::TempDir()) + "/danlu-ui-" + std::to_string(getpid()) + ".log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = std::freopen(log_.c_str(), "w", stderr);
+      (void)f;
+      execl(DANLU_BINARY, DANLU_BINARY, "ui", "--port", "0", "--limit-s", "60", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // The server prints "danlu ui: http://127.0.0.1:PORT/" once it listens.
+    for (int i = 0; i < 300 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream in(log_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string s = ss.str();
+      const auto at = s.find("http://127.0.0.1:");
+      if (at != std::string::npos) port_ = std::atoi(s.c_str() + at + 17);
+    }
+  }
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int st = 0;
+      waitpid(pid_, &st, 0);
+    }
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(120, 0);
+    return c;
+  }
+  static httplib::Result post(const std::string& path, const std::string& body) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(120, 0);
+    return c.Post(path.c_str(), body, "application/json");
+  }
+  static inline pid_t pid_ = -1;
+  static inline int port_ = 0;
+  static inline std::string log_;
+};
+
+TEST_F(UiServer, PageAndEveryEndpointAnswer) {
+  ASSERT_GT(port_, 0) << "server did not start";
+  auto page = client().Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("/api/train"), std::string::npos);
+  auto train = post("/api/train", R"({"model": "llama3-8b", "accelerator": "h100-sxm", "gpus": 8})");
+  ASSERT_TRUE(train);
+  ASSERT_EQ(train->status, 200) << train->body;
+  const auto tj = nlohmann::json::parse(train->body);
+  EXPECT_GT(tj["step_time_s"].get<double>(), 0);
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/search", R"({"model": "llama3-8b", "gpus": 8, "top": 2})"},
+           {"/api/infer", R"({"model": "llama3-8b", "gpus": 1, "concurrency": 4})"},
+           {"/api/plan", R"({"model": "llama3-8b", "gpus": 64, "tokens": 1e11, "trials": 10})"},
+           {"/api/cost", R"({"accelerator": "h100-sxm", "gpus": 64})"}}) {
+    auto r = post(path, body);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path << " " << r->body;
+    EXPECT_FALSE(nlohmann::json::parse(r->body, nullptr, false).is_discarded()) << path;
+  }
+  auto cat = client().Get("/api/catalog?list=models");
+  ASSERT_TRUE(cat);
+  EXPECT_EQ(cat->status, 200);
+  EXPECT_GT(nlohmann::json::parse(cat->body).size(), 10u);
+}
+
+TEST_F(UiServer, HostileRequestsGetJsonErrors) {
+  ASSERT_GT(port_, 0);
+  struct Case {
+    std::string path, body;
+    int status;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"/api/train", R"({"gpus": )", 400, ""},                                    // truncated JSON
+      {"/api/train", R"([1, 2])", 400, ""},                                       // not an object
+      {"/api/train", R"({"gpu": 8})", 400, "gpu"},                                // unknown key
+      {"/api/train", R"({"model": "../../etc/passwd"})", 400, "model"},          // path-like
+      {"/api/train", R"({"model": "/etc/passwd"})", 400, "model"},
+      {"/api/train", R"({"gpus": 1e400})", 400, ""},                              // out of range number
+      {"/api/train", R"({"gpus": [8]})", 400, "gpus"},                            // wrong type
+      {"/api/train", R"({"gpus": -8})", 400, "gpus"},                             // rejected by danlu itself
+      {"/api/train", R"({"accelerator": "h100-sx"})", 400, "accelerator"},
+      {"/api/cost", R"({"rent": "-3"})", 400, "rent"},
+  };
+  for (const Case& c : cases) {
+    auto r = post(c.path, c.body);
+    ASSERT_TRUE(r) << c.body;
+    EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
+    const auto j = nlohmann::json::parse(r->body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r->body;
+    EXPECT_FALSE(j["error"].get<std::string>().empty());
+    if (!c.field.empty()) {
+      EXPECT_EQ(j.value("field", ""), c.field) << c.body;
+    }
+  }
+  auto big = post("/api/train", std::string(10 << 20, 'x'));  // 10 MB body
+  if (big) {
+    EXPECT_EQ(big->status, 413);
+  }
+  auto get = client().Get("/api/train");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
+  auto none = client().Get("/api/nothing");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  // The server is still up after all of that.
+  auto again = post("/api/cost", R"({"gpus": 8})");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+}
+
+}  // namespace
