@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -131,6 +132,50 @@ TEST_F(UiServer, HostileRequestsGetJsonErrors) {
   auto again = post("/api/cost", R"({"gpus": 8})");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 200);
+}
+
+}  // namespace
+
+namespace {
+
+// The OpenAPI document matches the server: every documented request key is accepted, and a
+// real answer of each endpoint carries every property the document marks required.
+TEST_F(UiServer, OpenApiMatchesRealResponses) {
+  ASSERT_GT(port_, 0);
+  auto doc = client().Get("/api/openapi.json");
+  ASSERT_TRUE(doc);
+  ASSERT_EQ(doc->status, 200);
+  const auto spec = nlohmann::json::parse(doc->body);
+  EXPECT_EQ(spec["openapi"], "3.1.0");
+  const std::map<std::string, std::string> sample = {
+      {"/api/train", R"({"model": "llama3-8b", "gpus": 8})"},
+      {"/api/search", R"({"model": "llama3-8b", "gpus": 8, "top": 1})"},
+      {"/api/plan", R"({"model": "llama3-8b", "gpus": 8, "tokens": 1e9, "trials": 5})"},
+      {"/api/infer", R"({"model": "llama3-8b", "gpus": 1})"},
+      {"/api/cost", R"({"gpus": 8})"}};
+  int posts = 0;
+  for (const auto& [path, item] : spec["paths"].items()) {
+    if (!item.contains("post")) continue;
+    ++posts;
+    ASSERT_TRUE(sample.count(path)) << "no sample request for documented " << path;
+    auto r = post(path, sample.at(path));
+    ASSERT_TRUE(r) << path;
+    ASSERT_EQ(r->status, 200) << path << " " << r->body;
+    const auto body = nlohmann::json::parse(r->body);
+    for (const auto& k : item["post"]["responses"]["200"]["content"]["application/json"]["schema"]["required"]) {
+      EXPECT_TRUE(body.contains(k.get<std::string>())) << path << " lacks documented " << k;
+    }
+    for (const auto& [key, _] : item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"].items()) {
+      // A value the server refuses before running anything ("-x" looks like a flag): the
+      // answer must name the value, not an unknown key.
+      auto one = post(path, nlohmann::json{{key, "-x"}}.dump());
+      ASSERT_TRUE(one) << path << " " << key;
+      EXPECT_EQ(one->status, 400);
+      EXPECT_EQ(one->body.find("unknown key"), std::string::npos) << path << " rejects documented key " << key;
+      EXPECT_NE(one->body.find("plain id"), std::string::npos) << path << " " << key << ": " << one->body;
+    }
+  }
+  EXPECT_EQ(posts, 5);
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ namespace {
 struct Endpoint {
   const char* name;
   std::vector<std::string> keys;
+  std::vector<std::string> response;  // properties every 200 answer carries (OpenAPI "required")
+  const char* summary = "";
 };
 
 const std::vector<std::string> kJobKeys = {"model", "accelerator", "gpus", "gpus_per_node", "network", "seq_len", "global_batch",
@@ -33,11 +35,17 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<Endpoint>& endpoints() {
   static const std::vector<Endpoint> e = {
-      {"train", kJobKeys},
-      {"search", plus(kJobKeys, {"top"})},
-      {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs"})},
-      {"infer", {"model", "accelerator", "gpus", "engine", "tp", "weights", "kv_cache", "input_tokens", "output_tokens", "concurrency", "rate"}},
-      {"cost", {"accelerator", "gpus", "years", "utilisation", "rent"}},
+      {"train", kJobKeys, {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
+       "one training step: time, breakdown, memory per pipeline stage (danlu train --json)"},
+      {"search", plus(kJobKeys, {"top"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
+       "best layouts and the Pareto front (danlu search --json)"},
+      {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs"}),
+       {"days", "gpu_hours", "goodput", "facility_mw", "energy_mwh", "monte_carlo", "cost"},
+       "a whole run: days, goodput under failures, energy, money (danlu plan --json; trials default 200 here)"},
+      {"infer", {"model", "accelerator", "gpus", "engine", "tp", "weights", "kv_cache", "input_tokens", "output_tokens", "concurrency", "rate"},
+       {"ttft_ms", "tpot_ms", "output_tokens_per_s_per_gpu", "memory", "binding"}, "serving: TTFT, TPOT, throughput (danlu infer --json)"},
+      {"cost", {"accelerator", "gpus", "years", "utilisation", "rent"},
+       {"build", "rent", "break_even_utilisation", "implied_cloud_margin", "assumptions"}, "rent or build (danlu cost --json)"},
   };
   return e;
 }
@@ -98,6 +106,39 @@ void forward(const char* self, double limit_s, const std::vector<std::string>& a
   res.set_content(c.out, "application/json");
 }
 
+// OpenAPI 3.1 document generated from the same endpoint table the server uses.
+nlohmann::json openapi() {
+  nlohmann::json paths = nlohmann::json::object();
+  const nlohmann::json error = {{"type", "object"}, {"required", {"error"}},
+                                {"properties", {{"error", {{"type", "string"}}}, {"field", {{"type", "string"}}}}}};
+  auto err = [&](const char* what) { return nlohmann::json{{"description", what}, {"content", {{"application/json", {{"schema", error}}}}}}; };
+  for (const Endpoint& e : endpoints()) {
+    nlohmann::json props = nlohmann::json::object();
+    for (const std::string& k : e.keys) props[k] = {{"type", {"string", "number"}}, {"description", "danlu " + std::string(e.name) + " --" + k}};
+    nlohmann::json rprops = nlohmann::json::object();
+    for (const std::string& k : e.response) rprops[k] = nlohmann::json::object();
+    paths[std::string("/api/") + e.name] = {
+        {"post",
+         {{"summary", e.summary},
+          {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}, {"additionalProperties", false}, {"properties", props}}}}}}}}},
+          {"responses",
+           {{"200", {{"description", "the command's --json output"},
+                     {"content", {{"application/json", {{"schema", {{"type", "object"}, {"required", e.response}, {"properties", rprops}}}}}}}}},
+            {"400", err("malformed JSON, unknown key, bad or path-like value")},
+            {"413", err("body larger than 1 MiB")},
+            {"503", err("request ran past the time limit")}}}}}};
+  }
+  paths["/api/catalog"] = {
+      {"get",
+       {{"summary", "the built-in catalogs with each figure's source"},
+        {"parameters", {{{"name", "list"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", {"accelerators", "networks", "models"}}}}}}},
+        {"responses", {{"200", {{"description", "danlu catalog LIST --json"}, {"content", {{"application/json", {{"schema", {{"type", "array"}}}}}}}}},
+                       {"400", err("unknown list")}}}}}};
+  return {{"openapi", "3.1.0"},
+          {"info", {{"title", "danlu"}, {"version", "1"}, {"description", "the danlu command line as a JSON API; names and units as its --json"}}},
+          {"paths", paths}};
+}
+
 }  // namespace
 
 int run_ui(const std::string& host, int port, const char* self, double limit_s) {
@@ -107,6 +148,8 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   httplib::Server svr;
   svr.set_payload_max_length(1 << 20);
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(embedded::kIndexHtml, "text/html; charset=utf-8"); });
+  const std::string spec = openapi().dump(2);
+  svr.Get("/api/openapi.json", [&spec](const httplib::Request&, httplib::Response& res) { res.set_content(spec, "application/json"); });
   svr.Get("/api/catalog", [&](const httplib::Request& req, httplib::Response& res) {
     const std::string list = req.has_param("list") ? req.get_param_value("list") : "accelerators";
     if (list != "accelerators" && list != "networks" && list != "models") {
