@@ -531,6 +531,7 @@ const std::vector<BadCase>& bad_cases() {
       {"ForecastUnknownAccelerator", {"forecast", "--accelerators", "h100-sxm,b20"}, {"did you mean 'b200'"}},
       {"ForecastEmptyAccelerator", {"forecast", "--accelerators", "h100-sxm,,b200"}, {"--accelerators", "empty entry"}},
       {"ForecastZeroHalfLife", {"forecast", "--half-life-years", "0"}, {"--half-life-years", "[0.01, 100]"}},
+      {"ForecastEmptyTokens", {"forecast", "--tokens", ""}, {"--tokens", "a value is required"}},
       {"ForecastBadNow", {"forecast", "--now", "1999"}, {"--now", "[2000, 2100]"}},
       {"PlanBadRecipe", {"plan", "--gpus", "64", "--recipe", "dpp"}, {"--recipe 'dpp'", "did you mean 'dpo'"}},
       {"PlanRlBadEngine", {"plan", "--model", "llama3-8b", "--gpus", "8", "--recipe", "rl", "--rollout-engine", "vlm"}, {"did you mean 'vllm'"}},

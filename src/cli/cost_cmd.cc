@@ -1,5 +1,6 @@
 // `danlu cost` (cli/cost_cmd.h).
 #include "cli/cost_cmd.h"
+#include "cli/flags.h"
 
 #include <fmt/format.h>
 
@@ -12,20 +13,10 @@
 #include "danlu/error.h"
 #include "danlu/inputs.h"
 #include "danlu/report.h"
-#include "io/yaml_util.h"
 
 namespace danlu {
 
 namespace {
-double flag_number(const char* name, const std::string& text, double lo, double hi) {
-  if (text.empty()) return 0;
-  double v = 0;
-  if (!io::parse_number(text, &v) || !(v >= lo && v <= hi)) {
-    throw InputError(fmt::format("--{}: '{}' is not allowed; allowed: a number in [{}, {}]", name, text.substr(0, 40), lo, hi));
-  }
-  return v;
-}
-
 std::string money(double usd) {
   if (std::fabs(usd) >= 1e9) return fmt::format("{:.2f} B", usd / 1e9);
   if (std::fabs(usd) >= 1e6) return fmt::format("{:.2f} M", usd / 1e6);
@@ -42,12 +33,12 @@ std::string verdict(const CostResult& r, double u) {
 }  // namespace
 
 int run_cost(const CostFlags& f) {
-  const double gpus = flag_number("gpus", f.gpus, 1, 1e7);
-  if (gpus != std::floor(gpus)) throw InputError(fmt::format("--gpus: '{}' is not a whole number", f.gpus));
-  const double years = flag_number("years", f.years, 0.1, 30);
-  const double util = flag_number("utilisation", f.utilisation, 0.001, 1);
+  const int gpus = int_opt("gpus", f.gpus, 1, 10'000'000).value_or(0);
+  if (gpus == 0) throw InputError("--gpus: a whole number in [1, 10000000] is required");
+  const double years = real_flag("years", f.years, 0.1, 30, 0);
+  const double util = real_flag("utilisation", f.utilisation, 0.001, 1, 0);
   const std::string text = f.file.empty() ? std::string() : read_text_file(f.file);
-  const CostSetup s = load_cost_setup(builtin_catalog(), f.accelerator, static_cast<int>(gpus), years, util, f.rent, text, f.file);
+  const CostSetup s = load_cost_setup(builtin_catalog(), f.accelerator, gpus, years, util, f.rent, text, f.file);
   const CostResult r = estimate_cost(s.in);
   const double be = std::isfinite(r.break_even_utilisation) ? r.break_even_utilisation : -1;
 

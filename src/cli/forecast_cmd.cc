@@ -2,6 +2,7 @@
 // whole run (plan: failures included), the market rental price (data/costs.yaml), and the
 // model's value at completion under a half-life; plus a projected next generation.
 #include "cli/forecast_cmd.h"
+#include "cli/flags.h"
 
 #include <fmt/format.h>
 
@@ -27,14 +28,6 @@
 namespace danlu {
 
 namespace {
-double num(const char* name, const std::string& text, double lo, double hi) {
-  double v = 0;
-  if (!io::parse_number(text, &v) || !(v >= lo && v <= hi)) {
-    throw InputError(fmt::format("--{}: '{}' is not allowed; allowed: a number in [{}, {}]", name, text.substr(0, 40), lo, hi));
-  }
-  return v;
-}
-
 double current_year() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -116,19 +109,23 @@ int run_hardware_trend(const ForecastFlags& f) {
 int run_forecast(const ForecastFlags& f, const std::atomic<bool>* cancel) {
   const Catalog& cat = builtin_catalog();
   const Model model = load_model(f.model, cat, nullptr);
-  const double tokens = num("tokens", f.tokens, 1, 1e18);
-  const double gpus_d = num("gpus", f.gpus, 1, 1e7);
-  if (gpus_d != std::floor(gpus_d)) throw InputError(fmt::format("--gpus: '{}' is not a whole number", f.gpus));
-  const int gpus = static_cast<int>(gpus_d);
-  const int seq = static_cast<int>(num("seq-len", f.seq_len, 16, 1e7));
-  const double now = f.now.empty() ? current_year() : num("now", f.now, 2000, 2100);
-  const double half_life = num("half-life-years", f.half_life, 0.01, 100);
-  const double gen_years = num("generation-years", f.generation_years, 0.1, 20);
-  const double compute_gen = num("compute-per-generation", f.compute_per_generation, 1, 100);
-  const double price_gen = num("price-per-generation", f.price_per_generation, 0.01, 100);
+  // Every flag but --now and --global-batch has a default, so empty text means the user gave
+  // an empty value: refuse it rather than fall back.
+  auto given = [](const char* name, const std::string& text) -> const std::string& {
+    if (text.empty()) throw InputError(fmt::format("--{}: a value is required", name));
+    return text;
+  };
+  const double tokens = real_flag("tokens", given("tokens", f.tokens), 1, 1e18, 0);
+  const int gpus = *int_opt("gpus", given("gpus", f.gpus), 1, 10'000'000);
+  const int seq = *int_opt("seq-len", given("seq-len", f.seq_len), 16, 10'000'000);
+  const double now = real_flag("now", f.now, 2000, 2100, current_year());
+  const double half_life = real_flag("half-life-years", given("half-life-years", f.half_life), 0.01, 100, 0);
+  const double gen_years = real_flag("generation-years", given("generation-years", f.generation_years), 0.1, 20, 0);
+  const double compute_gen = real_flag("compute-per-generation", given("compute-per-generation", f.compute_per_generation), 1, 100, 0);
+  const double price_gen = real_flag("price-per-generation", given("price-per-generation", f.price_per_generation), 0.01, 100, 0);
   Workload w;
   w.seq_len = seq;
-  w.global_batch = f.global_batch.empty() ? std::max(1L, 4194304L / seq) : static_cast<long>(num("global-batch", f.global_batch, 1, 1e9));
+  w.global_batch = int_flag("global-batch", f.global_batch, 1, 1'000'000'000).value_or(std::max(1L, 4194304L / seq));
 
   std::vector<std::string> ids;
   for (size_t pos = 0; pos <= f.accelerators.size();) {

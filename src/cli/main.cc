@@ -26,6 +26,7 @@
 #include "danlu/speech.h"
 #include "danlu/timeline.h"
 #include "cli/cost_cmd.h"
+#include "cli/flags.h"
 #include "ui/server.h"
 #include "cli/forecast_cmd.h"
 #include "cli/scenario_cmd.h"
@@ -35,29 +36,6 @@
 
 namespace danlu {
 namespace {
-
-// A numeric flag kept as text until we can say exactly what is wrong with it.
-std::optional<long> int_flag(const std::string& name, const std::string& text, long lo, long hi) {
-  if (text.empty()) return std::nullopt;  // flag not given (an explicit empty value is caught by CLI11's check below)
-  double v = 0;
-  if (!io::parse_number(text, &v)) {
-    throw InputError(fmt::format("--{}: '{}' is not a number; allowed: a whole number in [{}, {}]", name,
-                                 text.substr(0, 40), lo, hi));
-  }
-  if (v != std::floor(v)) {
-    throw InputError(fmt::format("--{}: {} is not a whole number; allowed: [{}, {}]", name, text.substr(0, 40), lo, hi));
-  }
-  if (v < static_cast<double>(lo) || v > static_cast<double>(hi)) {
-    throw InputError(fmt::format("--{}: {} is out of range; allowed: [{}, {}]", name, text.substr(0, 40), lo, hi));
-  }
-  return static_cast<long>(v);
-}
-
-std::optional<int> int_opt(const std::string& name, const std::string& text, long lo, long hi) {
-  const auto v = int_flag(name, text, lo, hi);
-  if (!v) return std::nullopt;
-  return static_cast<int>(*v);
-}
 
 struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
@@ -305,27 +283,19 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   const LayoutIssue issue = check_layout(job.model, job.c, l, w);
   if (issue != LayoutIssue::kOk) throw InputError(layout_problem(job.model, job.c, l, w, issue));
   const Result step = estimate_step(job.model, job.c, l, w);
-  auto positive = [](const std::string& name, const std::string& text, double lo, double hi, double fallback) {
-    if (text.empty()) return fallback;
-    double v = 0;
-    if (!io::parse_number(text, &v) || v < lo || v > hi) {
-      throw InputError(fmt::format("--{}: '{}' is not allowed; allowed: a number in [{}, {}]", name, text.substr(0, 40), lo, hi));
-    }
-    return v;
-  };
   PlanInputs in;
-  in.tokens = positive("tokens", pf.tokens, 1, 1e18, in.tokens);
-  in.failures_per_gpu_hour = positive("failures-per-gpu-hour", pf.failures, 0, 1, in.failures_per_gpu_hour);
-  in.pue = positive("pue", pf.pue, 1, 3, in.pue);
-  in.storage_gbs = positive("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
-  in.restart_s = positive("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
+  in.tokens = real_flag("tokens", pf.tokens, 1, 1e18, in.tokens);
+  in.failures_per_gpu_hour = real_flag("failures-per-gpu-hour", pf.failures, 0, 1, in.failures_per_gpu_hour);
+  in.pue = real_flag("pue", pf.pue, 1, 3, in.pue);
+  in.storage_gbs = real_flag("storage-gbs", pf.storage_gbs, 0.001, 1e7, in.storage_gbs);
+  in.restart_s = real_flag("restart-s", pf.restart_s, 0, 1e6, in.restart_s);
   in.async_checkpoint = pf.async_checkpoint;
   in.spare_nodes = static_cast<int>(int_opt("spare-nodes", pf.spare_nodes, 0, 100'000).value_or(0));
-  in.repair_s = 3600.0 * positive("repair-h", pf.repair_h, 0, 1e4, 0);
+  in.repair_s = 3600.0 * real_flag("repair-h", pf.repair_h, 0, 1e4, 0);
   if (in.spare_nodes > 0 && in.repair_s <= 0) {
     throw InputError("--spare-nodes needs --repair-h (hours a failed node is out): without a repair time spares change nothing");
   }
-  in.checkpoint_interval_s = positive("checkpoint-interval-s", pf.checkpoint_interval_s, 1, 1e9, 0);
+  in.checkpoint_interval_s = real_flag("checkpoint-interval-s", pf.checkpoint_interval_s, 1, 1e9, 0);
   if (in.checkpoint_interval_s > 0 && in.failures_per_gpu_hour <= 0) {
     throw InputError("--checkpoint-interval-s with --failures-per-gpu-hour 0: without failures a checkpoint "
                      "never saves work and only costs time; give a failure rate > 0 or drop the interval");
@@ -1179,11 +1149,7 @@ int main(int argc, char** argv) {
     if (*cost) return run_cost(cof);
     if (*ui) {
       const int port = static_cast<int>(*int_flag("port", ui_port, 0, 65535));
-      double limit = 0;
-      if (!io::parse_number(ui_limit, &limit) || !(limit >= 1 && limit <= 3600)) {
-        throw InputError(fmt::format("--limit-s: '{}' is not allowed; allowed: a number in [1, 3600]", ui_limit.substr(0, 40)));
-      }
-      return run_ui(ui_host, port, "/proc/self/exe", limit);
+      return run_ui(ui_host, port, "/proc/self/exe", real_flag("limit-s", ui_limit, 1, 3600, 0));
     }
     if (*forecast) {
       std::signal(SIGINT, on_sigint);

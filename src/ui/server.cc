@@ -50,6 +50,13 @@ const std::vector<Endpoint>& endpoints() {
   return e;
 }
 
+// A snake-case API key as its command-line flag: global_batch -> --global-batch.
+std::string flag_of(const std::string& key) {
+  std::string flag = "--" + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
 void reply_error(httplib::Response& res, int status, const std::string& msg, const std::string& field) {
   res.status = status;
   nlohmann::json j = {{"error", msg}};
@@ -93,9 +100,7 @@ void forward(const char* self, double limit_s, const std::vector<std::string>& a
     if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
     std::string field;
     for (const std::string& k : keys) {
-      std::string flag = "--" + k;
-      std::replace(flag.begin(), flag.end(), '_', '-');
-      if (msg.find(flag) != std::string::npos || msg.find(k) != std::string::npos) {
+      if (msg.find(flag_of(k)) != std::string::npos || msg.find(k) != std::string::npos) {
         field = k;
         break;
       }
@@ -176,9 +181,7 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
         if (!to_arg(v, &a)) {
           return reply_error(res, 400, fmt::format("'{}': a finite number or a plain id (letters, digits, . - _ : + ,; no paths) is required", k), k);
         }
-        std::string flag = "--" + k;
-        std::replace(flag.begin(), flag.end(), '_', '-');
-        args.push_back(flag);
+        args.push_back(flag_of(k));
         args.push_back(a);
       }
       if (std::string(e.name) == "plan" && !body.contains("trials")) {
