@@ -2,10 +2,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "danlu/inputs.h"
-#include "io/model_node.h"
+#include "io/run_list.h"
 #include "io/yaml_util.h"
 
 namespace danlu {
@@ -30,21 +29,12 @@ void parse_weight_precision(const std::string& name, const std::string& where, P
 
 std::vector<InferenceRun> parse_inference_runs(const std::string& text, const std::string& origin,
                                                const Catalog& cat) {
-  const YAML::Node root = io::parse_yaml(text, origin);
-  if (!root.IsSequence()) {
-    throw InputError(fmt::format("{}: a runs file must be a YAML list of runs (see SCHEMA.md)", origin));
-  }
   std::vector<InferenceRun> runs;
-  std::set<std::string> ids;
-  for (const YAML::Node& n : root) {
-    if (!n.IsMap()) throw InputError(fmt::format("{}: each run must be a mapping", io::where(origin, n)));
-    if (io::text(n, "kind", origin, true) != "inference") continue;
+  io::for_each_run(text, origin, cat, "inference", [&](const YAML::Node& n, const std::string& w, const std::string& id, Model model) {
     InferenceRun r;
-    r.where = io::where(origin, n);
-    r.id = io::text(n, "id", origin, true);
-    if (!ids.insert(r.id).second) throw InputError(fmt::format("{}: duplicate run id '{}'", r.where, r.id));
-    if (!n["model"]) throw InputError(fmt::format("{}: run '{}' has no model", r.where, r.id));
-    r.model = model_from_node(n["model"], origin, cat, nullptr, /*in_run=*/true);
+    r.where = w;
+    r.id = id;
+    r.model = std::move(model);
     r.accelerator = io::text(n, "accelerator", origin, true);
     r.engine = io::text(n, "engine", origin, false);
     r.gpus = static_cast<int>(io::integer(n, "gpus", origin, true, 1, 1, 1'000'000));
@@ -117,26 +107,17 @@ std::vector<InferenceRun> parse_inference_runs(const std::string& text, const st
       throw InputError(fmt::format("{}: run '{}' measures none of output_tokens_per_s_per_gpu, ttft_ms, tpot_ms", r.where, r.id));
     }
     runs.push_back(std::move(r));
-  }
+  });
   return runs;
 }
 
 std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string& origin, const Catalog& cat) {
-  const YAML::Node root = io::parse_yaml(text, origin);
-  if (!root.IsSequence()) {
-    throw InputError(fmt::format("{}: a runs file must be a YAML list of runs (see SCHEMA.md)", origin));
-  }
   std::vector<WholeRun> runs;
-  std::set<std::string> ids;
-  for (const YAML::Node& n : root) {
-    if (!n.IsMap()) throw InputError(fmt::format("{}: each run must be a mapping", io::where(origin, n)));
-    if (io::text(n, "kind", origin, true) != "wholerun") continue;
+  io::for_each_run(text, origin, cat, "wholerun", [&](const YAML::Node& n, const std::string& w, const std::string& id, Model model) {
     WholeRun r;
-    r.where = io::where(origin, n);
-    r.id = io::text(n, "id", origin, true);
-    if (!ids.insert(r.id).second) throw InputError(fmt::format("{}: duplicate run id '{}'", r.where, r.id));
-    if (!n["model"]) throw InputError(fmt::format("{}: run '{}' has no model", r.where, r.id));
-    r.model = model_from_node(n["model"], origin, cat, nullptr, /*in_run=*/true);
+    r.where = w;
+    r.id = id;
+    r.model = std::move(model);
     r.accelerator = io::text(n, "accelerator", origin, true);
     r.seq_len = static_cast<int>(io::integer(n, "seq_len", origin, true, 0, 1, 100'000'000));
     r.gpus = static_cast<int>(io::integer(n, "gpus", origin, false, 0, 1, 10'000'000));
@@ -171,7 +152,7 @@ std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string
       throw InputError(fmt::format("{}: run '{}' measures none of gpu_hours, days, energy_mwh", r.where, r.id));
     }
     runs.push_back(std::move(r));
-  }
+  });
   return runs;
 }
 

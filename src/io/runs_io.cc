@@ -1,10 +1,9 @@
 // Published-run files (shared/validation/SCHEMA.md), training kind.
 #include <fmt/format.h>
 
-#include <set>
 
 #include "danlu/inputs.h"
-#include "io/model_node.h"
+#include "io/run_list.h"
 #include "io/yaml_util.h"
 
 namespace danlu {
@@ -28,31 +27,13 @@ AttentionKernel parse_attention_kernel(const std::string& s, const std::string& 
 
 std::vector<TrainingRun> parse_training_runs(const std::string& text, const std::string& origin,
                                              const Catalog& cat) {
-  const YAML::Node root = io::parse_yaml(text, origin);
-  if (!root.IsSequence()) {
-    throw InputError(fmt::format("{}: a runs file must be a YAML list of runs (see SCHEMA.md)", origin));
-  }
   std::vector<TrainingRun> runs;
-  std::set<std::string> ids;
-  for (const YAML::Node& n : root) {
-    const std::string w = io::where(origin, n);
-    if (!n.IsMap()) throw InputError(fmt::format("{}: each run must be a mapping", w));
-    const std::string kind = io::text(n, "kind", origin, true);
-    if (kind != "training") {
-      if (kind != "inference" && kind != "wholerun") {
-        throw InputError(fmt::format("{}: kind '{}' is not one of training, inference, wholerun{}", w,
-                                     kind.substr(0, 40), did_you_mean(kind, {"training", "inference", "wholerun"})));
-      }
-      continue;
-    }
+  io::for_each_run(text, origin, cat, "training", [&](const YAML::Node& n, const std::string& w, const std::string& id, Model model) {
     TrainingRun r;
     r.where = w;
-    r.id = io::text(n, "id", origin, true);
-    if (!ids.insert(r.id).second) throw InputError(fmt::format("{}: duplicate run id '{}'", w, r.id));
+    r.id = id;
     r.source = io::text(n, "source", origin, false);
-    const YAML::Node model = n["model"];
-    if (!model) throw InputError(fmt::format("{}: run '{}' has no model", w, r.id));
-    r.model = model_from_node(model, origin, cat, nullptr, /*in_run=*/true);
+    r.model = std::move(model);
     r.seq_len = static_cast<int>(io::integer(n, "seq_len", origin, true, 0, 1, 100'000'000));
     r.accelerator = io::text(n, "accelerator", origin, true);
     try {
@@ -140,7 +121,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       throw InputError(fmt::format("{}: run '{}' needs measured.step_time_s or measured.tokens_per_s_per_gpu > 0", w, r.id));
     }
     runs.push_back(std::move(r));
-  }
+  });
   return runs;
 }
 
