@@ -152,7 +152,8 @@ TEST_F(UiServer, OpenApiMatchesRealResponses) {
       {"/api/search", R"({"model": "llama3-8b", "gpus": 8, "top": 1})"},
       {"/api/plan", R"({"model": "llama3-8b", "gpus": 8, "tokens": 1e9, "trials": 5})"},
       {"/api/infer", R"({"model": "llama3-8b", "gpus": 1})"},
-      {"/api/cost", R"({"gpus": 8})"}};
+      {"/api/cost", R"({"gpus": 8})"},
+      {"/api/validate", R"({"runs": [{"id":"a","kind":"training","source":"test","model":{"preset":"llama3-8b"},"seq_len":8192,"accelerator":"h100-sxm","gpus":8,"gpus_per_node":8,"precision":"bf16","parallel":{"tp":1,"pp":1,"dp":8,"micro_batch":1,"global_batch":64},"measured":{"tokens_per_s_per_gpu":8000}}]})"}};
   int posts = 0;
   for (const auto& [path, item] : spec["paths"].items()) {
     if (!item.contains("post")) continue;
@@ -172,10 +173,63 @@ TEST_F(UiServer, OpenApiMatchesRealResponses) {
       ASSERT_TRUE(one) << path << " " << key;
       EXPECT_EQ(one->status, 400);
       EXPECT_EQ(one->body.find("unknown key"), std::string::npos) << path << " rejects documented key " << key;
-      EXPECT_NE(one->body.find("plain id"), std::string::npos) << path << " " << key << ": " << one->body;
+      if (path == "/api/validate") {
+        EXPECT_EQ(nlohmann::json::parse(one->body).value("field", ""), key) << one->body;
+      } else {
+        EXPECT_NE(one->body.find("plain id"), std::string::npos) << path << " " << key << ": " << one->body;
+      }
     }
   }
-  EXPECT_EQ(posts, 5);
+  EXPECT_EQ(posts, 6);
+}
+
+}  // namespace
+
+namespace {
+
+// Inline runs: scored exactly as `danlu validate` scores the same runs from a file, and a bad
+// run is named by its index in the request, not by a server-side file.
+TEST_F(UiServer, ValidateRunsInline) {
+  ASSERT_GT(port_, 0);
+  const std::string run = R"({"id":"a","kind":"training","source":"test","model":{"preset":"llama3-8b"},"seq_len":8192,"accelerator":"h100-sxm","gpus":8,"gpus_per_node":8,"precision":"bf16","parallel":{"tp":1,"pp":1,"dp":8,"micro_batch":1,"global_batch":64},"measured":{"tokens_per_s_per_gpu":8000}})";
+  auto r = post("/api/validate", "{\"runs\": [" + run + "]}");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const auto j = nlohmann::json::parse(r->body);
+  ASSERT_EQ(j["runs"].size(), 1u);
+  EXPECT_EQ(j["runs"][0]["id"], "a");
+  const double predicted = j["runs"][0]["predicted"].get<double>();
+  EXPECT_GT(predicted, 0);
+  EXPECT_NEAR(j["runs"][0]["error_pct"].get<double>(), (predicted / 8000.0 - 1) * 100, 1e-6);
+  // The same run through the command line, from a file: the same prediction.
+  const std::string path = std::string(::testing::TempDir()) + "/danlu-ui-run.json";
+  std::ofstream(path) << "[" << run << "]";
+  FILE* p = popen((std::string(DANLU_BINARY) + " validate --json --runs " + path).c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  pclose(p);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(out)["runs"][0]["predicted"].get<double>(), predicted);
+
+  struct Case {
+    std::string body, needle;
+  };
+  for (const Case& c : std::vector<Case>{{"{\"runs\": [" + run + R"(, {"id": "b"}]})", "runs[1]"},
+                                         {R"({"runs": []})", "non-empty"},
+                                         {R"({"runs": [1]})", "JSON object"},
+                                         {R"({"runs": "/etc/passwd"})", "array"},
+                                         {R"({"runs": [{}], "rank": "yes"})", "rank"},
+                                         {R"({"run": []})", "unknown key"},
+                                         {R"({"runs": [{"id": "a", "kind": "training", "accelerator": "../../x"}]})", "runs[0]"}}) {
+    auto e = post("/api/validate", c.body);
+    ASSERT_TRUE(e) << c.body;
+    EXPECT_EQ(e->status, 400) << c.body << " -> " << e->body;
+    EXPECT_NE(e->body.find(c.needle), std::string::npos) << c.body << " -> " << e->body;
+  }
+  auto get = client().Get("/api/validate");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
 }
 
 }  // namespace

@@ -8,25 +8,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 
 extern char** environ;
 
 namespace danlu {
 
-ChildResult run_child(const char* self, const std::vector<std::string>& args, double limit_s) {
+ChildResult run_child(const char* self, const std::vector<std::string>& args, double limit_s, const std::string& input) {
   ChildResult r;
-  int out_pipe[2], err_pipe[2];
+  int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe(out_pipe) != 0) return r;
   if (pipe(err_pipe) != 0) {
     close(out_pipe[0]);
     close(out_pipe[1]);
     return r;
   }
+  if (pipe(in_pipe) != 0) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    return r;
+  }
+  // The parent writes without blocking, interleaved with reading, so a child that answers
+  // before it has read everything cannot deadlock us; a child that exits early gives EPIPE.
+  fcntl(in_pipe[1], F_SETFL, fcntl(in_pipe[1], F_GETFL) | O_NONBLOCK);
+  if (!input.empty()) signal(SIGPIPE, SIG_IGN);  // a child that exits unread must not kill us
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  posix_spawn_file_actions_addclose(&fa, in_pipe[1]);
   posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
   posix_spawn_file_actions_addclose(&fa, err_pipe[0]);
   std::vector<std::string> all = {self};
@@ -39,7 +50,15 @@ ChildResult run_child(const char* self, const std::vector<std::string>& args, do
   posix_spawn_file_actions_destroy(&fa);
   close(out_pipe[1]);
   close(err_pipe[1]);
+  close(in_pipe[0]);
+  int in_fd = in_pipe[1];
+  std::size_t written = 0;
+  if (input.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
   if (rc != 0) {
+    if (in_fd >= 0) close(in_fd);
     close(out_pipe[0]);
     close(err_pipe[0]);
     r.err = "cannot start danlu";
@@ -56,7 +75,15 @@ ChildResult run_child(const char* self, const std::vector<std::string>& args, do
       r.timed_out = true;
       break;
     }
-    if (poll(fds, 2, 100) < 0) break;
+    if (in_fd >= 0) {
+      const ssize_t n = write(in_fd, input.data() + written, input.size() - written);
+      if (n > 0) written += static_cast<std::size_t>(n);
+      if ((n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || written == input.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
+    if (poll(fds, 2, in_fd >= 0 ? 5 : 100) < 0) break;
     for (pollfd& p : fds) {
       if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = read(p.fd, buf, sizeof buf);
@@ -68,6 +95,7 @@ ChildResult run_child(const char* self, const std::vector<std::string>& args, do
       }
     }
   }
+  if (in_fd >= 0) close(in_fd);
   close(out_pipe[0]);
   close(err_pipe[0]);
   int status = 0;

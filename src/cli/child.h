@@ -15,7 +15,9 @@ struct ChildResult {
   std::string out, err;
 };
 
-// `self` with `args`; killed after `limit_s` seconds (<= 0: no limit). Throws nothing.
-ChildResult run_child(const char* self, const std::vector<std::string>& args, double limit_s);
+// `self` with `args`; killed after `limit_s` seconds (<= 0: no limit). `input` is written to
+// its standard input (then closed), so a request's inline data never touches a file. Throws nothing.
+ChildResult run_child(const char* self, const std::vector<std::string>& args, double limit_s,
+                      const std::string& input = {});
 
 }  // namespace danlu

@@ -1,4 +1,5 @@
 // `danlu cost` (cli/cost_cmd.h).
+#include "cli/output.h"
 #include "cli/cost_cmd.h"
 #include "cli/flags.h"
 
@@ -64,7 +65,7 @@ int run_cost(const CostFlags& f) {
         {"implied_cloud_margin", r.implied_cloud_margin},
         {"assumptions", a}};
     const std::string out = j.dump(2) + "\n";
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    emit(out);
     return 0;
   }
 
@@ -107,7 +108,7 @@ int run_cost(const CostFlags& f) {
   out += render_table({"decision", "value"}, summary) + "\n";
   out += "verdict: " + verdict(r, s.in.utilisation) + "\n\n";
   out += render_table({"assumption", "value", "source"}, assumptions);
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  emit(out);
   return 0;
 }
 

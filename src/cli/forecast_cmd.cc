@@ -1,6 +1,7 @@
 // `danlu forecast` (cli/forecast_cmd.h): for each accelerator, the best layout (search), the
 // whole run (plan: failures included), the market rental price (data/costs.yaml), and the
 // model's value at completion under a half-life; plus a projected next generation.
+#include "cli/output.h"
 #include "cli/forecast_cmd.h"
 #include "cli/flags.h"
 
@@ -102,7 +103,7 @@ int run_hardware_trend(const ForecastFlags& f) {
     out = "danlu forecast --hardware: NVIDIA data-centre parts in the catalog, best per launch year (dense BF16; memory as catalogued)\n\n";
     out += render_table({"year", "fastest", "bf16_tflops", "tflops_per_kusd", "tflops_per_w", "max_hbm_gb"}, rows);
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  emit(out);
   return 0;
 }
 
@@ -220,7 +221,7 @@ int run_forecast(const ForecastFlags& f, const std::atomic<bool>* cancel) {
                         rows);
     if (best != nullptr) out += fmt::format("\nbest value-adjusted: {}\n", best->row.option.id);
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  emit(out);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 // `run` is a danlu command line without `danlu` and without --json (added); relative .yaml/.json
 // arguments are looked up beside the scenario file first. `path` walks the
 // JSON output: keys, list indices and [key=value] selectors, separated by dots.
+#include "cli/output.h"
 #include "cli/scenario_cmd.h"
 #include "cli/child.h"
 
@@ -286,7 +287,7 @@ int run_scenario(const std::string& path, bool json, const char* self) {
     out = render_table({"claim", "danlu", "claimed", "verdict"}, rows);
     out += fmt::format("\n{} of {} claims consistent with danlu's figures\n", ok, scenarios.size());
   }
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  emit(out);
   return 0;
 }
 

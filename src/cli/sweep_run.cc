@@ -1,4 +1,5 @@
 // `danlu sweep` driver (sweep_run.h): grid points i with i % size == rank on each process.
+#include "cli/output.h"
 #include "cli/sweep_run.h"
 
 #include <unistd.h>
@@ -98,7 +99,7 @@ int run_sweep(const std::string& file, const std::string& out_path, const std::a
     p = nl + 1;
   }
   if (out_path.empty() || out_path == "-") {
-    std::fwrite(out.data(), 1, out.size(), stdout);
+    emit(out);
   } else {
     write_text_file_atomically(out_path, out);
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -90,8 +91,8 @@ bool to_arg(const nlohmann::json& v, std::string* out) {
 }
 
 void forward(const char* self, double limit_s, const std::vector<std::string>& args, httplib::Response& res,
-             const std::vector<std::string>& keys) {
-  ChildResult c = run_child(self, args, limit_s);
+             const std::vector<std::string>& keys, const std::string& input = {}) {
+  ChildResult c = run_child(self, args, limit_s, input);
   if (c.timed_out) return reply_error(res, 503, fmt::format("took longer than the {:g} s limit per request", limit_s), "");
   if (c.exit_code != 0) {
     std::string msg = c.err;
@@ -133,6 +134,19 @@ nlohmann::json openapi() {
             {"413", err("body larger than 1 MiB")},
             {"503", err("request ran past the time limit")}}}}}};
   }
+  const nlohmann::json vprops = {
+      {"runs", {{"type", "array"}, {"items", {{"type", "object"}}}, {"description", "published runs, each as in SCHEMA.md (kind training, inference or wholerun)"}}},
+      {"rank", {{"type", "boolean"}, {"description", "rank each run's published layout among danlu's search results"}}}};
+  paths["/api/validate"] = {
+      {"post",
+       {{"summary", "compare predictions with the runs given inline (danlu validate --json)"},
+        {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}, {"required", {"runs"}}, {"additionalProperties", false}, {"properties", vprops}}}}}}}}},
+        {"responses",
+         {{"200", {{"description", "the validation JSON contract: one entry per run and metric, and the summary"},
+                   {"content", {{"application/json", {{"schema", {{"type", "object"}, {"required", {"runs", "summary"}}}}}}}}}},
+          {"400", err("malformed JSON, unknown key, a run the schema refuses")},
+          {"413", err("body larger than 1 MiB")},
+          {"503", err("request ran past the time limit")}}}}}};
   paths["/api/catalog"] = {
       {"get",
        {{"summary", "the built-in catalogs with each figure's source"},
@@ -193,6 +207,47 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
     });
     svr.Get(path, [](const httplib::Request&, httplib::Response& res) { reply_error(res, 405, "use POST with a JSON body", ""); });
   }
+  // Runs travel inline, on the child's standard input: never a server path from the client.
+  svr.Post("/api/validate", [self, limit_s](const httplib::Request& req, httplib::Response& res) {
+    nlohmann::json body;
+    try {
+      body = nlohmann::json::parse(req.body.empty() ? std::string("{}") : req.body);
+    } catch (const nlohmann::json::exception& ex) {
+      return reply_error(res, 400, std::string("malformed JSON: ") + ex.what(), "");
+    }
+    if (!body.is_object()) return reply_error(res, 400, "the body must be a JSON object {\"runs\": [...]}", "");
+    for (const auto& [k, v] : body.items()) {
+      if (k != "runs" && k != "rank") {
+        return reply_error(res, 400, fmt::format("unknown key '{}' for /api/validate; allowed: runs, rank{}", k.substr(0, 40), did_you_mean(k, {"runs", "rank"})), k.substr(0, 40));
+      }
+    }
+    if (body.contains("rank") && !body["rank"].is_boolean()) return reply_error(res, 400, "'rank': true or false", "rank");
+    if (!body.contains("runs") || !body["runs"].is_array() || body["runs"].empty()) {
+      return reply_error(res, 400, "'runs': a non-empty array of runs (SCHEMA.md) is required", "runs");
+    }
+    for (const auto& r : body["runs"]) {
+      if (!r.is_object()) return reply_error(res, 400, "'runs': every run must be a JSON object", "runs");
+    }
+    std::vector<std::string> args = {"validate", "--runs", "-", "--json"};
+    if (body.value("rank", false)) args.push_back("--rank");
+    // One run per line, so "<stdin>:N:" in danlu's message becomes the client's runs[N-2].
+    std::string input = "[\n";
+    for (std::size_t i = 0; i < body["runs"].size(); ++i) input += body["runs"][i].dump() + (i + 1 < body["runs"].size() ? ",\n" : "\n");
+    input += "]\n";
+    forward(self, limit_s, args, res, {"runs"}, input);
+    if (res.status == 400) {
+      nlohmann::json j = nlohmann::json::parse(res.body, nullptr, false);
+      std::string msg = j.is_object() ? j.value("error", "") : "";
+      const std::string tag = "<stdin>:";
+      if (msg.rfind(tag, 0) == 0) {
+        const std::size_t colon = msg.find(':', tag.size());
+        const long line = std::strtol(msg.c_str() + tag.size(), nullptr, 10);
+        if (colon != std::string::npos && line >= 2) msg = fmt::format("runs[{}]{}", line - 2, msg.substr(colon));
+        reply_error(res, 400, msg, "runs");
+      }
+    }
+  });
+  svr.Get("/api/validate", [](const httplib::Request&, httplib::Response& res) { reply_error(res, 405, "use POST with a JSON body", ""); });
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.status == 413) return reply_error(res, 413, "request body larger than 1 MiB", "");
     if (res.status == 404 && res.body.empty()) return reply_error(res, 404, "no such page or endpoint", "");
