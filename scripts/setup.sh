@@ -2,7 +2,7 @@
 # Install danlu's build dependencies (Debian 12 packages) and build it in Release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PKGS="g++ cmake ninja-build libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin libcpp-httplib-dev pkg-config wrk"
+PKGS="g++ cmake ninja-build libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev libopenmpi-dev openmpi-bin libcpp-httplib-dev pkg-config wrk python3-dev python3-pybind11 python3-pytest"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

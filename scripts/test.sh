@@ -7,7 +7,7 @@ bash scripts/setup.sh
 echo "== tests (Release)"
 ctest --test-dir build --output-on-failure -j 2
 echo "== tests (ASan + UBSan)"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDANLU_SANITIZE=ON -DDANLU_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDANLU_SANITIZE=ON -DDANLU_BENCH=OFF -DDANLU_PYTHON=OFF >/dev/null
 cmake --build build-asan -j 2
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j 2
