@@ -99,6 +99,19 @@ TEST(MonteCarlo, MeanConvergesToTheExactExpectation) {
   EXPECT_GT(few.stddev_wall_s / std::sqrt(50.0), stderr_mean);
   EXPECT_LE(mc.p50_wall_s, mc.p90_wall_s);
   EXPECT_GT(mc.mean_failures, 0.9 * r.work_s / r.mtbf_s);
+  // The histogram holds every trial, spans the observed range, and its median bin is where
+  // half the trials are.
+  int total = 0, below_p50 = 0;
+  const double width = (mc.max_wall_s - mc.min_wall_s) / danlu::MonteCarloResult::kBins;
+  for (int b = 0; b < danlu::MonteCarloResult::kBins; ++b) {
+    total += mc.histogram[b];
+    if (mc.min_wall_s + (b + 1) * width <= mc.p50_wall_s) below_p50 += mc.histogram[b];
+  }
+  EXPECT_EQ(total, 2000);
+  EXPECT_LT(mc.min_wall_s, mc.p50_wall_s);
+  EXPECT_GT(mc.max_wall_s, mc.p90_wall_s);
+  EXPECT_LE(below_p50, 1000);
+  EXPECT_GT(below_p50, 1000 - mc.histogram[static_cast<int>((mc.p50_wall_s - mc.min_wall_s) / width)] - 1);
 }
 
 TEST(MonteCarlo, ExactExpectationMatchesTheFirstOrderModelWhenFailuresAreRare) {

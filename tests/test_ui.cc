@@ -163,8 +163,28 @@ TEST_F(UiServer, OpenApiMatchesRealResponses) {
     ASSERT_TRUE(r) << path;
     ASSERT_EQ(r->status, 200) << path << " " << r->body;
     const auto body = nlohmann::json::parse(r->body);
-    for (const auto& k : item["post"]["responses"]["200"]["content"]["application/json"]["schema"]["required"]) {
+    const auto& schema = item["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+    for (const auto& k : (schema.contains("oneOf") ? schema["oneOf"][0] : schema)["required"]) {
       EXPECT_TRUE(body.contains(k.get<std::string>())) << path << " lacks documented " << k;
+    }
+    if (schema.contains("oneOf")) {
+      // The array form (a flag such as sweep): every item carries the documented properties.
+      std::string flag;
+      for (const auto& [key, p] : item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"].items()) {
+        if (p["type"] == "boolean") flag = key;
+      }
+      ASSERT_FALSE(flag.empty()) << path;
+      auto req = nlohmann::json::parse(sample.at(path));
+      req[flag] = true;
+      auto arr = post(path, req.dump());
+      ASSERT_TRUE(arr);
+      ASSERT_EQ(arr->status, 200) << arr->body;
+      const auto items = nlohmann::json::parse(arr->body);
+      ASSERT_TRUE(items.is_array()) << path;
+      ASSERT_FALSE(items.empty());
+      for (const auto& it : items) {
+        for (const auto& k : schema["oneOf"][1]["items"]["required"]) EXPECT_TRUE(it.contains(k.get<std::string>())) << path << " item lacks " << k;
+      }
     }
     for (const auto& [key, _] : item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"].items()) {
       // A value the server refuses before running anything ("-x" looks like a flag): the
@@ -173,7 +193,7 @@ TEST_F(UiServer, OpenApiMatchesRealResponses) {
       ASSERT_TRUE(one) << path << " " << key;
       EXPECT_EQ(one->status, 400);
       EXPECT_EQ(one->body.find("unknown key"), std::string::npos) << path << " rejects documented key " << key;
-      if (path == "/api/validate") {
+      if (path == "/api/validate" || item["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"][key]["type"] == "boolean") {
         EXPECT_EQ(nlohmann::json::parse(one->body).value("field", ""), key) << one->body;
       } else {
         EXPECT_NE(one->body.find("plain id"), std::string::npos) << path << " " << key << ": " << one->body;

@@ -34,6 +34,10 @@ struct MonteCarloResult {
   double mean_wall_s = 0, p50_wall_s = 0, p90_wall_s = 0, stddev_wall_s = 0;
   double mean_failures = 0;
   double effective_ratio = 0;   // work_s / mean wall (Meta's "effective training time")
+  // Completion-time histogram: kBins equal bins from the fastest to the slowest trial.
+  static constexpr int kBins = 20;
+  double min_wall_s = 0, max_wall_s = 0;
+  int histogram[kBins] = {};
 };
 
 // Exact expectation of the wall time of the whole run.

@@ -434,7 +434,9 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
                                                {"days_p50", mc.p50_wall_s / 86400.0}, {"days_p90", mc.p90_wall_s / 86400.0},
                                                {"interruptions_mean", mc.mean_failures},
                                                {"effective_training_time_ratio", mc.effective_ratio},
-                                               {"expected_days_exact", expected_wall_s(fr) / 86400.0}}},
+                                               {"expected_days_exact", expected_wall_s(fr) / 86400.0},
+                                               {"histogram", {{"min_days", mc.min_wall_s / 86400.0}, {"max_days", mc.max_wall_s / 86400.0},
+                                                              {"counts", std::vector<int>(mc.histogram, mc.histogram + MonteCarloResult::kBins)}}}}},
                               {"cost", money_note.empty()
                                            ? nlohmann::json{{"rent_market_usd", r.gpu_hours * rent_usd_h},
                                                             {"rent_usd_per_gpu_hour", rent_usd_h},

@@ -77,6 +77,13 @@ MonteCarloResult simulate_failures(const FailureRun& r, int trials, std::uint64_
   };
   out.p50_wall_s = pct(0.5);
   out.p90_wall_s = pct(0.9);
+  out.min_wall_s = walls.front();
+  out.max_wall_s = walls.back();
+  const double width = (out.max_wall_s - out.min_wall_s) / MonteCarloResult::kBins;
+  for (double w : walls) {
+    const int bin = width > 0 ? static_cast<int>((w - out.min_wall_s) / width) : 0;
+    ++out.histogram[std::min(bin, MonteCarloResult::kBins - 1)];
+  }
   out.mean_failures = failures / out.trials;
   out.effective_ratio = r.work_s / out.mean_wall_s;
   return out;

@@ -24,6 +24,8 @@ struct Endpoint {
   std::vector<std::string> keys;
   std::vector<std::string> response;  // properties every 200 answer carries (OpenAPI "required")
   const char* summary = "";
+  std::vector<std::string> flags = {};        // boolean keys: true adds --key, false leaves it out
+  std::vector<std::string> array_items = {};  // when a flag turns the answer into an array: each item's properties
 };
 
 const std::vector<std::string> kJobKeys = {"model", "accelerator", "gpus", "gpus_per_node", "network", "seq_len", "global_batch",
@@ -40,11 +42,13 @@ const std::vector<Endpoint>& endpoints() {
        "one training step: time, breakdown, memory per pipeline stage (danlu train --json)"},
       {"search", plus(kJobKeys, {"top"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
        "best layouts and the Pareto front (danlu search --json)"},
-      {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs"}),
+      {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs", "async_checkpoint"}),
        {"days", "gpu_hours", "goodput", "facility_mw", "energy_mwh", "monte_carlo", "cost"},
-       "a whole run: days, goodput under failures, energy, money (danlu plan --json; trials default 200 here)"},
-      {"infer", {"model", "accelerator", "gpus", "engine", "tp", "weights", "kv_cache", "input_tokens", "output_tokens", "concurrency", "rate"},
-       {"ttft_ms", "tpot_ms", "output_tokens_per_s_per_gpu", "memory", "binding"}, "serving: TTFT, TPOT, throughput (danlu infer --json)"},
+       "a whole run: days, goodput under failures, energy, money (danlu plan --json; trials default 200 here)", {"async_checkpoint"}},
+      {"infer", {"model", "accelerator", "gpus", "engine", "tp", "pp", "ep", "weights", "kv_cache", "input_tokens", "output_tokens", "concurrency", "rate", "price_per_gpu_hour", "sweep"},
+       {"ttft_ms", "tpot_ms", "output_tokens_per_s_per_gpu", "memory", "binding"},
+       "serving: TTFT, TPOT, throughput (danlu infer --json); sweep: the throughput-latency frontier as an array",
+       {"sweep"}, {"concurrency", "ttft_ms", "tpot_ms", "output_tokens_per_s_per_gpu", "output_tokens_per_s_per_user"}},
       {"cost", {"accelerator", "gpus", "years", "utilisation", "rent"},
        {"build", "rent", "break_even_utilisation", "implied_cloud_margin", "assumptions"}, "rent or build (danlu cost --json)"},
   };
@@ -120,16 +124,24 @@ nlohmann::json openapi() {
   auto err = [&](const char* what) { return nlohmann::json{{"description", what}, {"content", {{"application/json", {{"schema", error}}}}}}; };
   for (const Endpoint& e : endpoints()) {
     nlohmann::json props = nlohmann::json::object();
-    for (const std::string& k : e.keys) props[k] = {{"type", {"string", "number"}}, {"description", "danlu " + std::string(e.name) + " --" + k}};
+    for (const std::string& k : e.keys) {
+      const bool flag = std::find(e.flags.begin(), e.flags.end(), k) != e.flags.end();
+      props[k] = {{"type", flag ? nlohmann::json("boolean") : nlohmann::json({"string", "number"})},
+                  {"description", "danlu " + std::string(e.name) + " " + flag_of(k)}};
+    }
     nlohmann::json rprops = nlohmann::json::object();
     for (const std::string& k : e.response) rprops[k] = nlohmann::json::object();
+    nlohmann::json answer = {{"type", "object"}, {"required", e.response}, {"properties", rprops}};
+    if (!e.array_items.empty()) {
+      answer = {{"oneOf", {answer, {{"type", "array"}, {"items", {{"type", "object"}, {"required", e.array_items}}}}}}};
+    }
     paths[std::string("/api/") + e.name] = {
         {"post",
          {{"summary", e.summary},
           {"requestBody", {{"content", {{"application/json", {{"schema", {{"type", "object"}, {"additionalProperties", false}, {"properties", props}}}}}}}}},
           {"responses",
            {{"200", {{"description", "the command's --json output"},
-                     {"content", {{"application/json", {{"schema", {{"type", "object"}, {"required", e.response}, {"properties", rprops}}}}}}}}},
+                     {"content", {{"application/json", {{"schema", answer}}}}}}},
             {"400", err("malformed JSON, unknown key, bad or path-like value")},
             {"413", err("body larger than 1 MiB")},
             {"503", err("request ran past the time limit")}}}}}};
@@ -190,6 +202,11 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
       for (const auto& [k, v] : body.items()) {
         if (std::find(e.keys.begin(), e.keys.end(), k) == e.keys.end()) {
           return reply_error(res, 400, fmt::format("unknown key '{}' for /api/{}{}", k.substr(0, 40), e.name, did_you_mean(k, e.keys)), k.substr(0, 40));
+        }
+        if (std::find(e.flags.begin(), e.flags.end(), k) != e.flags.end()) {
+          if (!v.is_boolean()) return reply_error(res, 400, fmt::format("'{}': true or false", k), k);
+          if (v.get<bool>()) args.push_back(flag_of(k));
+          continue;
         }
         std::string a;
         if (!to_arg(v, &a)) {
