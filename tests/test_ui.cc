@@ -14,6 +14,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 namespace {
 
@@ -67,6 +69,22 @@ TEST_F(UiServer, PageAndEveryEndpointAnswer) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("/api/train"), std::string::npos);
+  // The page's assets come from the binary (uPlot from npm, embedded at build time).
+  for (const auto& [path, type, needle] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/assets/app.js", "text/javascript", "/api/search"},
+           {"/assets/app.css", "text/css", ".page"},
+           {"/assets/uplot.js", "text/javascript", "uPlot"},
+           {"/assets/uplot.css", "text/css", ".uplot"},
+           {"/assets/sample-runs.json", "application/json", "\"kind\": \"training\""}}) {
+    auto a = client().Get(path.c_str());
+    ASSERT_TRUE(a) << path;
+    EXPECT_EQ(a->status, 200) << path;
+    EXPECT_EQ(a->get_header_value("Content-Type").rfind(type, 0), 0u) << path;
+    EXPECT_NE(a->body.find(needle), std::string::npos) << path;
+  }
+  auto missing = client().Get("/assets/nothing.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
   auto train = post("/api/train", R"({"model": "llama3-8b", "accelerator": "h100-sxm", "gpus": 8})");
   ASSERT_TRUE(train);
   ASSERT_EQ(train->status, 200) << train->body;

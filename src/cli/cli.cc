@@ -65,7 +65,7 @@ struct TrainFlags {
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
   std::string trace, svg, moe_imbalance;
-  bool json = false;
+  bool json = false, timeline = false;
 };
 
 // The precisions an accelerator has a tensor-core rate for, comma-separated.
@@ -222,7 +222,26 @@ int run_train(const TrainFlags& f) {
                                                                     c.gpus, ctx.accelerator_name, r.step_s)));
     }
   }
-  const std::string out = f.json ? train_json(ctx, r).dump(2) + "\n" : train_text(ctx, r);
+  std::string out;
+  if (f.json) {
+    nlohmann::json j = train_json(ctx, r);
+    if (f.timeline) {
+      // The drawn step for the web page: lanes and [lane, name, start_s, dur_s] events; a step
+      // too large to send is said so rather than cut.
+      constexpr std::size_t kMaxJsonEvents = 20'000;
+      Timeline t;
+      if (build_timeline(l, r, &t, 16, kMaxJsonEvents)) {
+        nlohmann::json ev = nlohmann::json::array();
+        for (const TimelineEvent& e : t.events) ev.push_back({e.lane, e.name, e.start_s, e.dur_s});
+        j["timeline"] = {{"lanes", t.lanes}, {"span_s", t.span_s}, {"events", ev}};
+      } else {
+        j["timeline"] = {{"omitted", fmt::format("more than {} events; use --trace for the full step", kMaxJsonEvents)}};
+      }
+    }
+    out = j.dump(2) + "\n";
+  } else {
+    out = train_text(ctx, r);
+  }
   emit(out);
   return 0;
 }
@@ -987,6 +1006,7 @@ int run_cli(int argc, char** argv) {
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
+  train->add_flag("--timeline", tf.timeline, "with --json: add the step's timeline (lanes and events, as drawn by --svg)");
   train->add_option("--moe-imbalance", tf.moe_imbalance, "MoE: tokens on the busiest expert-parallel rank over the mean (default 1.15)");
   train->add_option("--trace", tf.trace, "write a Chrome/Perfetto trace of one step (JSON) to this file");
   train->add_option("--svg", tf.svg, "write the step's timeline as an SVG picture to this file");

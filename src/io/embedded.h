@@ -10,5 +10,10 @@ extern const char* const kModels;
 extern const char* const kEngines;
 extern const char* const kSpeech;
 extern const char* const kCosts;
-extern const char* const kIndexHtml;
+extern const char* const kIndexHtml;  // web/src: the page, its script and style
+extern const char* const kAppJs;
+extern const char* const kAppCss;
+extern const char* const kUplotJs;   // uPlot from npm (web/package-lock.json)
+extern const char* const kUplotCss;
+extern const char* const kSampleRuns;  // a few dev runs for the validate page
 }  // namespace danlu::embedded

@@ -38,9 +38,9 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<Endpoint>& endpoints() {
   static const std::vector<Endpoint> e = {
-      {"train", kJobKeys, {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
-       "one training step: time, breakdown, memory per pipeline stage (danlu train --json)"},
-      {"search", plus(kJobKeys, {"top"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
+      {"train", plus(kJobKeys, {"timeline"}), {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
+       "one training step: time, breakdown, memory per pipeline stage, and with timeline the drawn step (danlu train --json)", {"timeline"}},
+      {"search", plus(kJobKeys, {"top", "min_gpus"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
        "best layouts and the Pareto front (danlu search --json)"},
       {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs", "async_checkpoint"}),
        {"days", "gpu_hours", "goodput", "facility_mw", "energy_mwh", "monte_carlo", "cost"},
@@ -179,6 +179,15 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   httplib::Server svr;
   svr.set_payload_max_length(1 << 20);
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(embedded::kIndexHtml, "text/html; charset=utf-8"); });
+  const std::pair<const char*, std::pair<const char*, const char*>> assets[] = {
+      {"/assets/app.js", {embedded::kAppJs, "text/javascript; charset=utf-8"}},
+      {"/assets/app.css", {embedded::kAppCss, "text/css; charset=utf-8"}},
+      {"/assets/uplot.js", {embedded::kUplotJs, "text/javascript; charset=utf-8"}},
+      {"/assets/uplot.css", {embedded::kUplotCss, "text/css; charset=utf-8"}},
+      {"/assets/sample-runs.json", {embedded::kSampleRuns, "application/json"}}};
+  for (const auto& [path, asset] : assets) {
+    svr.Get(path, [asset](const httplib::Request&, httplib::Response& res) { res.set_content(asset.first, asset.second); });
+  }
   const std::string spec = openapi().dump(2);
   svr.Get("/api/openapi.json", [&spec](const httplib::Request&, httplib::Response& res) { res.set_content(spec, "application/json"); });
   svr.Get("/api/catalog", [&](const httplib::Request& req, httplib::Response& res) {
