@@ -117,7 +117,7 @@ JobSetup setup_job(const TrainFlags& f) {
   int max_seq = 0;
   j.model = load_model(f.model, cat, &max_seq);
   const ModelEntry* preset = cat.find_model(f.model);
-  j.model_name = preset ? preset->id : f.model;
+  j.model_name = preset ? preset->id : f.model == "-" ? std::string("config.json (stdin)") : f.model;
   j.accelerator_name = cat.accelerator(f.accelerator).acc.id;
   if (f.gpus.empty()) throw InputError("--gpus: empty value; allowed: a whole number in [1, 10000000]");
   const int gpus = static_cast<int>(*int_flag("gpus", f.gpus, 1, 10'000'000));

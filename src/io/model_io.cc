@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -330,12 +332,17 @@ Model load_model(const std::string& spec, const Catalog& cat, int* max_seq_len) 
     if (max_seq_len) *max_seq_len = e->max_seq_len;
     return e->model;
   }
+  if (spec == "-") {
+    // Standard input: a Hugging Face config.json (how `danlu ui` passes a pasted config).
+    const std::string text(std::istreambuf_iterator<char>(std::cin), {});
+    return model_from_hf_json(text, "<stdin>", max_seq_len);
+  }
   if (ends_with(spec, ".json")) return model_from_hf_json(read_text_file(spec), spec, max_seq_len);
   if (ends_with(spec, ".yaml") || ends_with(spec, ".yml")) {
     return model_from_yaml_text(read_text_file(spec), spec, cat, max_seq_len);
   }
   throw InputError(fmt::format("unknown model '{}'{}: give a preset id (see `danlu catalog models`), a "
-                               "Hugging Face config.json path, or a model .yaml",
+                               "Hugging Face config.json path (- for standard input), or a model .yaml",
                                spec.substr(0, 80), did_you_mean(spec, cat.model_ids())));
 }
 

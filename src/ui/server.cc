@@ -95,7 +95,7 @@ bool to_arg(const nlohmann::json& v, std::string* out) {
 }
 
 void forward(const char* self, double limit_s, const std::vector<std::string>& args, httplib::Response& res,
-             const std::vector<std::string>& keys, const std::string& input = {}) {
+             const std::vector<std::string>& keys, const std::string& input = {}, const char* input_key = nullptr) {
   ChildResult c = run_child(self, args, limit_s, input);
   if (c.timed_out) return reply_error(res, 503, fmt::format("took longer than the {:g} s limit per request", limit_s), "");
   if (c.exit_code != 0) {
@@ -104,7 +104,11 @@ void forward(const char* self, double limit_s, const std::vector<std::string>& a
     const std::string prefix = "danlu: error: ";
     if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
     std::string field;
-    for (const std::string& k : keys) {
+    if (input_key != nullptr && msg.rfind("<stdin>", 0) == 0) {
+      msg = input_key + msg.substr(7);  // the client's key, not the child's standard input
+      field = input_key;
+    }
+    for (const std::string& k : field.empty() ? keys : std::vector<std::string>{}) {
       if (msg.find(flag_of(k)) != std::string::npos || msg.find(k) != std::string::npos) {
         field = k;
         break;
@@ -128,6 +132,9 @@ nlohmann::json openapi() {
       const bool flag = std::find(e.flags.begin(), e.flags.end(), k) != e.flags.end();
       props[k] = {{"type", flag ? nlohmann::json("boolean") : nlohmann::json({"string", "number"})},
                   {"description", "danlu " + std::string(e.name) + " " + flag_of(k)}};
+    }
+    if (props.contains("model")) {
+      props["config"] = {{"type", "object"}, {"description", "a Hugging Face config.json, instead of model (danlu " + std::string(e.name) + " --model -)"}};
     }
     nlohmann::json rprops = nlohmann::json::object();
     for (const std::string& k : e.response) rprops[k] = nlohmann::json::object();
@@ -208,6 +215,17 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
       }
       if (!body.is_object()) return reply_error(res, 400, "the body must be a JSON object of flags", "");
       std::vector<std::string> args = {e.name};
+      // A pasted Hugging Face config.json travels on the child's standard input (--model -).
+      std::string input;
+      const bool takes_model = std::find(e.keys.begin(), e.keys.end(), "model") != e.keys.end();
+      if (takes_model && body.contains("config")) {
+        if (!body["config"].is_object()) return reply_error(res, 400, "'config': a Hugging Face config.json object is required", "config");
+        if (body.contains("model")) return reply_error(res, 400, "give 'model' (a preset id) or 'config' (a config.json object), not both", "config");
+        input = body["config"].dump();
+        body.erase("config");
+        args.push_back("--model");
+        args.push_back("-");
+      }
       for (const auto& [k, v] : body.items()) {
         if (std::find(e.keys.begin(), e.keys.end(), k) == e.keys.end()) {
           return reply_error(res, 400, fmt::format("unknown key '{}' for /api/{}{}", k.substr(0, 40), e.name, did_you_mean(k, e.keys)), k.substr(0, 40));
@@ -229,7 +247,7 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
         args.push_back("200");  // keep a request quick; the CLI default is 1000
       }
       args.push_back("--json");
-      forward(self, limit_s, args, res, e.keys);
+      forward(self, limit_s, args, res, plus(e.keys, {"config"}), input, "config");
     });
     svr.Get(path, [](const httplib::Request&, httplib::Response& res) { reply_error(res, 405, "use POST with a JSON body", ""); });
   }

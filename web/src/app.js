@@ -73,6 +73,7 @@ const pointsOnly = {paths: () => null};
 
 // ---- Train
 async function train(body) {
+  if (body.config) delete body.model;  // a pasted config.json replaces the preset
   const j = await api('/api/train', body);
   const L = j.layout;
   $('train-summary').innerHTML = `step time <b id="train-step">${fix(j.step_time_s, 3)} s</b>, MFU ${fix(100 * j.mfu, 1)} %, ` +
@@ -242,6 +243,7 @@ function formBody(form) {
       const on = el.type === 'checkbox' ? el.checked : el.value === 'true';
       if (on) body[el.name] = true;
     } else if (el.dataset.type === 'json') {
+      if (el.value.trim() === '') continue;
       try { body[el.name] = JSON.parse(el.value); } catch (e) { throw new Error(`${el.name}: not valid JSON (${e.message})`); }
     } else if (el.value.trim() !== '') {
       const v = el.value.trim();
@@ -269,6 +271,7 @@ async function submit(form, pushUrl) {
     err.textContent = e.message;
     sec.querySelector('.out').classList.remove('shown');
   }
+  sec.dataset.done = String((+sec.dataset.done || 0) + 1);  // for scripts (and tests): a request finished
 }
 
 function route(run) {

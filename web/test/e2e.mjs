@@ -3,7 +3,7 @@
 // submits, and checks the result numbers, a drawn chart and the absence of console errors.
 // Usage: node web/test/e2e.mjs DANLU_BINARY [SCREENSHOT_DIR]
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const [binary, shots] = process.argv.slice(2);
@@ -56,6 +56,13 @@ try {
     return m ? parseFloat(m[0]) : NaN;
   };
 
+  // Submit a page's form and wait until the page says the request finished (data-done grows).
+  async function submitAndWait(name) {
+    const before = await page.getAttribute(`#page-${name}`, 'data-done');
+    await page.click(`form[data-page="${name}"] button[type=submit]`);
+    await page.waitForFunction(([n, b]) => document.getElementById('page-' + n).getAttribute('data-done') !== b, [name, before], { timeout: 60000 });
+  }
+
   async function visit(name, fill, resultSel, chartSel, extra) {
     errors.length = 0;
     await page.goto(base + '?page=' + name);
@@ -65,8 +72,7 @@ try {
       const el = `${form} [name="${field}"]`;
       if (typeof value === 'boolean') await page.setChecked(el, value); else await page.fill(el, String(value));
     }
-    await page.click(`${form} button[type=submit]`);
-    await page.waitForSelector(`#page-${name} .out.shown`, { timeout: 60000 }).catch(() => {});
+    await submitAndWait(name);
     const err = await page.textContent(`#page-${name} .error`);
     check(err === '', `${name}: no error shown ${err ? '(' + err + ')' : ''}`);
     const v = await number(resultSel).catch(() => NaN);
@@ -91,6 +97,21 @@ try {
   await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
   check(Math.abs((await number('#train-step')) - step) < 1e-3, 'train: a shared URL reproduces the result');
 
+  // A pasted config.json gives the same step as the catalog's preset of the same model.
+  const here = new URL('.', import.meta.url).pathname;
+  const cfg = readFileSync(here + '../../tests/data/hf/llama3-70b.json', 'utf8');
+  await page.goto(base + '?page=train&model=llama3-70b&gpus=64&seq_len=8192');
+  await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
+  const presetStep = await number('#train-step');
+  await page.click('#page-train details summary');
+  await page.fill('form[data-page="train"] [name=config]', cfg);
+  await submitAndWait('train');
+  check((await page.textContent('#page-train .error')) === '' && Math.abs((await number('#train-step')) - presetStep) < 1e-3,
+    `train: a pasted config.json gives the preset's step (${presetStep} s)`);
+  await page.fill('form[data-page="train"] [name=config]', '{"hidden_size": 4096}');
+  await submitAndWait('train');
+  check((await page.textContent('#page-train .error')).startsWith('config'), 'train: a broken config.json is named as config');
+
   await visit('search', { model: 'llama3-8b', gpus: 32, min_gpus: 8, top: 3 }, '#search-summary b', '#search-plot', async () => {
     check(await page.locator('#search-table tr').count() === 4, 'search: three ranked layouts listed');
     await page.click('#search-table a.open >> nth=0');
@@ -112,8 +133,7 @@ try {
   });
   // A broken runs box gets the server's one-line error, not a crash.
   await page.fill('textarea[name=runs]', '[{"id": "x"}]');
-  await page.click('form[data-page="validate"] button');
-  await page.waitForFunction(() => document.querySelector('#page-validate .error').textContent.length > 0);
+  await submitAndWait('validate');
   check((await page.textContent('#page-validate .error')).includes('runs[0]'), 'validate: a bad run is named by index');
   errors.length = 0;
   await page.goto(base + '?page=catalog');
@@ -125,9 +145,9 @@ try {
   // Bad input on a form: the error line, no console error beyond the failed request.
   await page.goto(base + '?page=train');
   await page.fill('form[data-page="train"] [name=accelerator]', 'h100-sx');
-  await page.click('form[data-page="train"] button');
-  await page.waitForFunction(() => document.querySelector('#page-train .error').textContent.length > 0);
-  check((await page.textContent('#page-train .error')).includes("did you mean 'h100-sxm'"), 'train: a bad accelerator gets the closest name');
+  await submitAndWait('train');
+  const badAcc = await page.textContent('#page-train .error');
+  check(badAcc.includes("did you mean 'h100-sxm'"), `train: a bad accelerator gets the closest name (${badAcc})`);
 } finally {
   await browser.close();
   server.kill('SIGTERM');
