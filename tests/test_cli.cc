@@ -738,8 +738,8 @@ TEST(CliOk, InferSweepAndMaxModel) {
   }
   EXPECT_EQ(slurp(svg).rfind("<svg", 0), 0u);
 
-  auto largest = [&](const char* acc, const char* tpot) {
-    const std::vector<std::string> args = {"infer", "--max-model", "--accelerator", acc, "--gpus", "8", "--weights", "fp8",
+  auto largest = [&](const char* acc, const char* tpot, const char* gpus = "8") {
+    const std::vector<std::string> args = {"infer", "--max-model", "--accelerator", acc, "--gpus", gpus, "--weights", "fp8",
                                            "--tpot-ms", tpot, "--concurrency", "8", "--json"};
     const RunResult rr = run(args);
     expect_clean_success(args, rr);
@@ -752,6 +752,11 @@ TEST(CliOk, InferSweepAndMaxModel) {
   EXPECT_LT(tight[0]["total_params"].get<double>(), h200[0]["total_params"].get<double>());
   // MoE: far fewer active than total parameters.
   EXPECT_LT(h200[1]["active_params"].get<double>(), 0.2 * h200[1]["total_params"].get<double>());
+  // A GB200 NVL72 rack: tensor parallel over all 72 GPUs, whatever --model's head count (the
+  // default model's 64 heads once refused tp=72); its 72 x HBM serves a far larger model.
+  const nlohmann::json nvl72 = largest("gb200", "50", "72");
+  ASSERT_TRUE(nvl72[0]["found"].get<bool>());
+  EXPECT_GT(nvl72[0]["total_params"].get<double>(), 3 * h200[0]["total_params"].get<double>());
 }
 
 TEST(CliOk, InferSloFindsCheaperDeployments) {

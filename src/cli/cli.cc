@@ -562,11 +562,13 @@ int run_infer(const InferFlags& f) {
   if (static_cast<long>(s.tp) * s.pp != gpus) {
     throw InputError(fmt::format("layout tp={} pp={}: tp*pp must equal --gpus ({}) for one replica", s.tp, s.pp, gpus));
   }
-  if (model.heads % s.tp != 0) {
+  // --max-model sizes its own models (each checked against tp there), so --model's shape
+  // must not refuse a layout such as tp=72 on a GB200 NVL72 rack.
+  if (!f.max_model && model.heads % s.tp != 0) {
     throw InputError(fmt::format("--tp {}: the model's {} attention heads are not divisible by it", s.tp, model.heads));
   }
-  if (s.pp > model.layers) throw InputError(fmt::format("--pp {}: more stages than the model's {} layers", s.pp, model.layers));
-  if (model.is_moe() && model.moe.experts % s.ep != 0) {
+  if (!f.max_model && s.pp > model.layers) throw InputError(fmt::format("--pp {}: more stages than the model's {} layers", s.pp, model.layers));
+  if (!f.max_model && model.is_moe() && model.moe.experts % s.ep != 0) {
     throw InputError(fmt::format("--ep {}: the model's {} experts are not divisible by it", s.ep, model.moe.experts));
   }
   std::string wname = f.weights.empty() ? "bf16" : f.weights;
