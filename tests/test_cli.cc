@@ -722,6 +722,30 @@ TEST(CliOk, InferJsonAndInferenceValidation) {
   EXPECT_TRUE(ttft && tpot && tput);
 }
 
+TEST(CliOk, ValidateTrainingJsonExplainsEachRun) {
+  // Each scored training run carries its completed layout and the step's parts, which add up
+  // to the predicted step time: a user can see why a run is off without re-running it.
+  const std::string dev = std::string(DANLU_SOURCE_DIR) + "/data/validation/training-dev.yaml";
+  const std::vector<std::string> v = {"validate", "--runs", dev, "--json"};
+  const RunResult rv = run(v);
+  expect_clean_success(v, rv);
+  const nlohmann::json jv = nlohmann::json::parse(rv.out);
+  int explained = 0, with_memory = 0;
+  for (const auto& e : jv["runs"]) {
+    if (e["error_pct"].is_null() || e["metric"] != "step_time_s") continue;
+    double sum = 0;
+    for (const auto& [k, val] : e["breakdown_s"].items()) sum += val.get<double>();
+    EXPECT_NEAR(sum, e["predicted"].get<double>(), 1e-6 * e["predicted"].get<double>()) << e["id"];
+    const nlohmann::json& l = e["layout"];
+    EXPECT_GE(l["tp"].get<int>() * l["pp"].get<int>() * l["cp"].get<int>() * l["dp"].get<int>(), 1) << e["id"];
+    EXPECT_GT(e["predicted_peak_memory_gib"].get<double>(), 0) << e["id"];
+    with_memory += e.contains("measured_peak_memory_gib");
+    ++explained;
+  }
+  EXPECT_GE(explained, 50);
+  EXPECT_GE(with_memory, 10);
+}
+
 TEST(CliOk, InferSweepAndMaxModel) {
   TempDir dir;
   const std::string svg = (dir.path() / "frontier.svg").string();

@@ -646,3 +646,55 @@ TEST(ResolveLayout, SmallModelNeedsNoPipeline) {
 }
 
 }  // namespace
+
+// Torus scale-up domains (TPU ICI): a group's collectives use the links of the axes it spans.
+#include "estimate/collective.h"
+
+namespace {
+
+TEST(Torus, SliceShapesAreBalanced) {
+  const auto t512 = danlu::detail::torus_shape(512, 3);
+  EXPECT_EQ(t512.size[0] * t512.size[1] * t512.size[2], 512);
+  EXPECT_EQ(t512.size[0], 8);
+  EXPECT_EQ(t512.size[2], 8);
+  const auto t128 = danlu::detail::torus_shape(128, 3);
+  EXPECT_EQ(t128.size[0] * t128.size[1] * t128.size[2], 128);
+  EXPECT_EQ(danlu::detail::torus_shape(256, 2).size[0], 16);
+  EXPECT_EQ(danlu::detail::torus_shape(6144, 3).size[0] * danlu::detail::torus_shape(6144, 3).size[1] *
+                danlu::detail::torus_shape(6144, 3).size[2],
+            6144);
+  EXPECT_EQ(danlu::detail::torus_shape(64, 0).dims, 0);  // a switched fabric has no shape
+}
+
+TEST(Torus, GroupsGetTheLinksOfTheAxesTheySpan) {
+  using danlu::detail::place_group;
+  const auto t = danlu::detail::torus_shape(512, 3);  // 8x8x8
+  EXPECT_DOUBLE_EQ(place_group(8, 1, 512, &t).up_share, 1.0 / 3);   // tp 8: one axis
+  EXPECT_DOUBLE_EQ(place_group(64, 8, 512, &t).up_share, 2.0 / 3);  // the other two axes
+  EXPECT_DOUBLE_EQ(place_group(16, 1, 512, &t).up_share, 2.0 / 3);  // tp 16 needs two axes
+  EXPECT_DOUBLE_EQ(place_group(512, 1, 512, &t).up_share, 1.0);     // the whole slice
+  EXPECT_DOUBLE_EQ(place_group(8, 1, 512).up_share, 1.0);            // switched fabric
+  // Same bytes, same ranks: a one-axis group on a torus takes three times as long as on a switch.
+  const danlu::detail::Link up{100e9, 0}, out{10e9, 0};
+  const double torus_s = danlu::detail::all_gather_s(1e9, place_group(8, 1, 512, &t), up, out);
+  const double switch_s = danlu::detail::all_gather_s(1e9, place_group(8, 1, 512), up, out);
+  EXPECT_NEAR(torus_s / switch_s, 3.0, 1e-9);
+}
+
+TEST(Torus, TensorParallelOnTpuPaysForItsAxis) {
+  // The catalog marks TPU v5p as a 3D torus; with that fact removed (a hypothetical switched
+  // v5p), the same TP-16 layout's exposed tensor-parallel traffic shrinks.
+  Cluster c = danlu::make_cluster(cat(), "tpu-v5p", 512, 0, "", 0);
+  ASSERT_EQ(c.acc.torus_dims, 3);
+  const Model m = preset("llama3-70b");
+  Layout l = layout(16, 1, 32, 3, Recompute::full);
+  l.tp_comm_overlap = false;
+  const Workload w = work(4096, 512);
+  const Result torus = danlu::estimate_step(m, c, l, w);
+  c.acc.torus_dims = 0;
+  const Result flat = danlu::estimate_step(m, c, l, w);
+  EXPECT_GT(torus.time.tp_comm_s, 1.3 * flat.time.tp_comm_s);
+  EXPECT_GT(torus.step_s, flat.step_s);
+}
+
+}  // namespace

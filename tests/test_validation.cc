@@ -40,9 +40,11 @@ TEST(Validation, DevRunsAccuracyDoesNotRegress) {
   EXPECT_EQ(s.unscored, 0);
   EXPECT_LE(s.median_abs_error_pct, 10.0);  // issue target
   // Issue target p90 <= 20 %: met (19.7 %) on the 68 runs scored until the NeMo GPT-3 runs
-  // became scoreable; with them (GPT-3 20B +23 %, recompute unstated) it is 22.4 %. This bound
-  // guards against regression; docs/validation.md says what the 20B error likely is.
-  EXPECT_LE(s.p90_abs_error_pct, 22.5);
+  // became scoreable; with them (GPT-3 20B +23 %, recompute unstated) it is 22.4 %, and 22.5 %
+  // since TPU collectives run on the torus axes they span (the two TP-16 MaxText runs moved
+  // from +14 % / +9 % to +19 %, while the TP 4-8 ones came from -7..-15 % to -2..-9 %). This
+  // bound guards against regression; docs/validation.md says what the large errors likely are.
+  EXPECT_LE(s.p90_abs_error_pct, 23.0);
   EXPECT_LE(s.max_abs_error_pct, 34.0);
 }
 

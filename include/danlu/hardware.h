@@ -51,6 +51,8 @@ struct Accelerator {
   int compute_units = 1;           // SMs / CUs / cores, for wave quantization
   int scale_up_domain = 8;         // accelerators per scale-up (NVLink/ICI) domain
   double scale_up_gbs = 0;         // per accelerator, one direction, GB/s
+  int torus_dims = 0;              // 0: switched fabric (any group gets scale_up_gbs); 2 or 3: the
+                                   // domain is a torus and scale_up_gbs is summed over its 2*dims links
   double nic_gbps = 0;             // scale-out NIC per accelerator, Gbit/s
   double tdp_w = 0;
   Efficiency eff;                  // copied from the family at load time

@@ -54,6 +54,7 @@ struct Setup {
   double tp_overlap = 0;
   double gemm_eff_16 = 1;            // large-GEMM efficiency at 16 bit
   int domain = 8;                    // accelerators per scale-up domain
+  detail::Torus torus;               // the scale-up domain's torus shape (dims 0: switched)
   double sm_share = 0;               // compute lost per second of communication hidden under it
 };
 
@@ -84,9 +85,10 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.out.bytes_per_s = c.nic_gbps_per_gpu / 8.0 * 1e9 * e.scale_out;
   s.out.latency_s = c.net.latency_us * 1e-6;
   const int d = c.gpus_per_node;
-  s.tp_grp = place_group(l.tp, 1, d);
-  s.cp_grp = place_group(l.cp, l.tp, d);
-  s.dp_grp = place_group(l.dp * l.cp, l.tp, d);
+  s.torus = detail::torus_shape(d, c.acc.torus_dims);
+  s.tp_grp = place_group(l.tp, 1, d, &s.torus);
+  s.cp_grp = place_group(l.cp, l.tp, d, &s.torus);
+  s.dp_grp = place_group(l.dp * l.cp, l.tp, d, &s.torus);
   s.tp_on_scale_out = l.tp > d;
   s.dp_on_scale_out = s.dp_grp.n > s.dp_grp.g;
   // Some stage boundary crosses a domain once the whole pipeline group spans more than one;
@@ -271,7 +273,8 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const double n = l.ep;
     const double g = std::min<double>(l.ep, s.domain);
     const double a2a = Tm * m.moe.top_k * l.moe_imbalance * h * kActBytes * (n - 1.0) / n;
-    const double t_up = a2a * (g - 1.0) / (n - 1.0) / s.up.bytes_per_s;
+    const double ep_share = place_group(l.ep, 1, s.domain, &s.torus).up_share;
+    const double t_up = a2a * (g - 1.0) / (n - 1.0) / (s.up.bytes_per_s * ep_share);
     const double t_out = a2a * (n - g) / (n - 1.0) / s.out.bytes_per_s;
     const double one = std::max(t_up, t_out) + (n > g ? s.out.latency_s : s.up.latency_s);
     c.tp_f += 2.0 * one;
@@ -283,8 +286,9 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   if (l.cp > 1) {
     const double kv_block = T * kv_out * kActBytes;
     const double steps = l.cp - 1.0;
-    const Link& lk = s.cp_grp.g >= s.cp_grp.n ? s.up : s.out;
-    const double t_f = steps * (kv_block / lk.bytes_per_s + lk.latency_s);
+    const bool up = s.cp_grp.g >= s.cp_grp.n;
+    const Link& lk = up ? s.up : s.out;
+    const double t_f = steps * (kv_block / (lk.bytes_per_s * (up ? s.cp_grp.up_share : 1.0)) + lk.latency_s);
     const double t_b = 2.0 * t_f;
     c.cp_f = std::max(0.0, t_f - c.attn_f) + std::min(t_f, c.attn_f) * s.sm_share;
     c.cp_b = std::max(0.0, t_b - c.attn_b) + std::min(t_b, c.attn_b) * s.sm_share;
@@ -589,7 +593,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   if (last.params.total() > heavy->total()) heavy = &last.params;
   if (middle.params.total() > heavy->total()) heavy = &middle.params;
   const double p_rank = heavy->total();
-  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / l.ep), l.ep, s.domain);
+  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / l.ep), l.ep, s.domain, &s.torus);
   auto ag_s = [&](double bytes_per_param) {
     return all_gather_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
            all_gather_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
@@ -645,7 +649,9 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     bubble = (l.pp - 1.0) / l.vpp * (t_mb + fsdp_exposed_per_mb);
     const double msg = s.tokens * m.hidden * kActBytes / (l.sequence_parallel ? l.tp : 1);
     const Link& lk = s.pp_on_scale_out ? s.out : s.up;
-    const double one = msg / lk.bytes_per_s + lk.latency_s;
+    // On a torus a send to the next stage uses one of the chip's 2*dims links.
+    const double link_share = !s.pp_on_scale_out && s.torus.dims > 0 ? 0.5 / s.torus.dims : 1.0;
+    const double one = msg / (lk.bytes_per_s * link_share) + lk.latency_s;
     // 1F1B: every send/receive pair is on the critical path. Interleaved: Megatron overlaps
     // them with the next chunk's compute (overlap_p2p_comm, on by default); the warm-up and
     // cool-down transfers remain.

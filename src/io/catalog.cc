@@ -158,6 +158,9 @@ Catalog parse_catalog(const std::string& families_yaml, const std::string& accel
       e.figures.push_back(figure(su, "domain_size", "scale_up.domain_size", e.acc.scale_up_domain));
       e.acc.scale_up_gbs = io::number(su, "bandwidth_gbs_per_direction", origin, true, 0, 0.1, 1e6);
       e.figures.push_back(figure(su, "bandwidth_gbs_per_direction", "scale_up.bandwidth_gbs_per_direction", e.acc.scale_up_gbs));
+      e.acc.torus_dims = static_cast<int>(io::integer(su, "torus_dims", origin, false, 0, 0, 3));
+      if (e.acc.torus_dims == 1) throw InputError(w + ": scale_up.torus_dims is 2 or 3 (0 or absent: a switched fabric)");
+      if (e.acc.torus_dims > 0) e.figures.push_back(figure(su, "torus_dims", "scale_up.torus_dims", e.acc.torus_dims));
       const YAML::Node so = n["scale_out"];
       e.acc.nic_gbps = so && so.IsMap() ? io::number(so, "nic_gbps_per_gpu", origin, false, 0, 0, 1e5) : 0;
       if (e.acc.nic_gbps > 0) e.figures.push_back(figure(so, "nic_gbps_per_gpu", "scale_out.nic_gbps_per_gpu", e.acc.nic_gbps));

@@ -205,6 +205,21 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
     if (o.error_pct) {
       j["predicted"] = o.predicted;
       j["error_pct"] = *o.error_pct;
+      if (o.metric == "step_time_s" || o.metric == "tokens_per_s_per_gpu") {
+        // Why a training run comes out where it does: the completed layout and the step's parts.
+        const Layout& l = o.layout;
+        const Breakdown& b = o.result.time;
+        j["binding"] = binding_name(o.result.binding);
+        j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"vpp", l.vpp},
+                       {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero},
+                       {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap}};
+        j["breakdown_s"] = {{"gemm", b.gemm_s}, {"attention", b.attention_s}, {"memory_bound", b.memory_bound_s},
+                            {"tp_comm", b.tp_comm_s}, {"dp_comm", b.dp_comm_s}, {"pp_bubble", b.pp_bubble_s},
+                            {"pp_p2p", b.pp_p2p_s}, {"optimizer", b.optimizer_s}, {"overhead", b.overhead_s}};
+        j["mfu"] = o.result.mfu;
+        j["predicted_peak_memory_gib"] = o.result.peak_memory_gib;
+        if (o.measured_peak_memory_gib > 0) j["measured_peak_memory_gib"] = o.measured_peak_memory_gib;
+      }
     } else {
       j["predicted"] = nullptr;
       j["error_pct"] = nullptr;
