@@ -41,13 +41,22 @@ def additions(r):
             why.append('fused_elementwise false: no torch.compile in the techniques (eager PyTorch)')
     par0 = r.get('parallel') or {}
     if rid.startswith('torchtitan') and par0.get('pp', 1) > 1 and 'micro_batch' not in par0:
-        # torchtitan (late 2024): when pipeline_parallel_microbatches is unset, the schedule is
-        # built with n_microbatches = pipeline_parallel_degree, for 1F1B and interleaved alike.
-        # (How many stages per rank the interleaved runs built is not stated: vpp stays unset.)
+        # torchtitan (late 2024, torchtitan/parallelisms/pipelining_utils.py): with no split points
+        # given, generate_split_points builds one stage per rank for single-stage schedules (1F1B)
+        # and two for multi-stage ones (Interleaved 1F1B); with pipeline_parallel_microbatches
+        # unset, build_pipeline_schedule uses n_microbatches = pp degree x stages per rank.
         local = par0['global_batch'] // par0['dp']
-        par.append(f"micro_batch: {local // par0['pp']}")
-        why.append(f"micro_batch {local // par0['pp']}: torchtitan builds the pipeline schedule with "
-                   f"n_microbatches = pipeline_parallel_degree ({par0['pp']}) when unset, splitting the local batch "
+        stages = 2 if 'Interleaved 1F1B' in notes else 1
+        n_mb = par0['pp'] * stages
+        if stages > 1:
+            par.append(f"vpp: {stages}")
+            why.append(f"vpp {stages}: torchtitan's generate_split_points builds 2 stages per rank for a "
+                       f"multi-stage (Interleaved 1F1B) schedule when no split points are given "
+                       f"(torchtitan/parallelisms/pipelining_utils.py, late 2024)")
+        par.append(f"micro_batch: {local // n_mb}")
+        why.append(f"micro_batch {local // n_mb}: torchtitan builds the pipeline schedule with "
+                   f"n_microbatches = pipeline_parallel_degree x stages per rank ({par0['pp']} x {stages}) when unset "
+                   f"(build_pipeline_schedule, torchtitan/parallelisms/pipelining_utils.py), splitting the local batch "
                    f"global_batch/dp = {local}")
     if rid.startswith('mcore-h100-strong-177b') and 'tp' not in par0 and 'TP8 PP6' in notes:
         par.extend(['tp: 8', 'pp: 6'])
