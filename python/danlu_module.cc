@@ -80,6 +80,10 @@ py::object run(const std::string& command, const std::string& positional, const 
     }
     throw py::value_error(err.empty() ? command + " failed with exit code " + std::to_string(rc) : err);
   }
+  if (out.empty()) {
+    // e.g. help=True: the CLI printed help text rather than a JSON answer.
+    throw py::value_error("danlu." + command + "() gave no JSON answer (help is `danlu " + command + " --help` on the command line)");
+  }
   return py::module_::import("json").attr("loads")(out);
 }
 

@@ -124,6 +124,13 @@ TEST_F(UiServer, HostileRequestsGetJsonErrors) {
       {"/api/train", R"({"gpus": -8})", 400, "gpus"},                             // rejected by danlu itself
       {"/api/train", R"({"accelerator": "h100-sx"})", 400, "accelerator"},
       {"/api/cost", R"({"rent": "-3"})", 400, "rent"},
+      // A bare file name in the server's directory is a file too: never read for a client.
+      {"/api/train", R"({"model": "secret.json"})", 400, "model"},
+      {"/api/train", R"({"model": "creds.YAML"})", 400, "model"},
+      {"/api/infer", R"({"model": "m.yml"})", 400, "model"},
+      {"/api/train", R"({"gpus": 18446744073709551615})", 400, "gpus"},           // no wrap to -1
+      {"/api/train", R"({"global_batch": 7, "micro_batch": 2, "gpus": 8, "model": "llama3-8b"})", 400, "global_batch"},
+      {"/api/train", "{\"\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\xe7\x82\x89\xe4\xb8\xb9\": 1}", 400, ""},  // key cut mid-character
   };
   for (const Case& c : cases) {
     auto r = post(c.path, c.body);
@@ -135,6 +142,21 @@ TEST_F(UiServer, HostileRequestsGetJsonErrors) {
     if (!c.field.empty()) {
       EXPECT_EQ(j.value("field", ""), c.field) << c.body;
     }
+  }
+  // Deep nesting (200 KB): refused, not serialised into a stack overflow.
+  for (const char* path : {"/api/train", "/api/validate"}) {
+    const std::string deep = std::string(R"({"config": )") + std::string(100000, '[') + std::string(100000, ']') + "}";
+    auto d = post(path, deep);
+    ASSERT_TRUE(d) << path << ": the server went down";
+    EXPECT_EQ(d->status, 400) << path;
+  }
+  // DNS rebinding: a request naming another host is refused on loopback.
+  {
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Post("/api/cost", httplib::Headers{{"Host", "evil.example:80"}}, R"({"gpus": 8})", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 403);
+    EXPECT_FALSE(nlohmann::json::parse(r->body, nullptr, false).is_discarded());
   }
   auto big = post("/api/train", std::string(10 << 20, 'x'));  // 10 MB body
   if (big) {
@@ -304,6 +326,31 @@ TEST_F(UiServer, PastedConfigJson) {
     EXPECT_NE(j["error"].get<std::string>().find(needle), std::string::npos) << r->body;
     EXPECT_EQ(j["error"].get<std::string>().find("<stdin>"), std::string::npos) << r->body;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Concurrent requests whose children read standard input: no child may inherit another
+// request's pipe ends (it would hold a sibling's stdin open and stall it to the time limit).
+TEST_F(UiServer, ConcurrentStdinChildrenDoNotStallEachOther) {
+  ASSERT_GT(port_, 0);
+  const std::string run = R"({"id":"a","kind":"training","source":"test","model":{"preset":"llama3-8b"},"seq_len":8192,"accelerator":"h100-sxm","gpus":8,"gpus_per_node":8,"precision":"bf16","parallel":{"tp":1,"pp":1,"dp":8,"micro_batch":1,"global_batch":64},"measured":{"tokens_per_s_per_gpu":8000}})";
+  std::vector<std::thread> threads;
+  std::vector<int> status(8, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = i % 2 == 0 ? post("/api/validate", "{\"runs\": [" + run + "]}")
+                          : post("/api/plan", R"({"model": "llama3-8b", "gpus": 64, "tokens": 1e11, "trials": 50})");
+      status[i] = r ? r->status : -1;
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(status[i], 200) << i;
+  EXPECT_LT(wall, 50.0);  // a stalled child would run into the 60 s limit and answer 503
 }
 
 }  // namespace

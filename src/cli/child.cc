@@ -18,13 +18,15 @@ namespace danlu {
 ChildResult run_child(const char* self, const std::vector<std::string>& args, double limit_s, const std::string& input) {
   ChildResult r;
   int out_pipe[2], err_pipe[2], in_pipe[2];
-  if (pipe(out_pipe) != 0) return r;
-  if (pipe(err_pipe) != 0) {
+  // Close-on-exec, so a child never inherits another request's pipe ends (a child holding a
+  // sibling's stdin write end would keep that sibling waiting for end-of-input).
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) return r;
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
     close(out_pipe[0]);
     close(out_pipe[1]);
     return r;
   }
-  if (pipe(in_pipe) != 0) {
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) {
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     return r;
   }
@@ -40,6 +42,7 @@ ChildResult run_child(const char* self, const std::vector<std::string>& args, do
   posix_spawn_file_actions_addclose(&fa, in_pipe[1]);
   posix_spawn_file_actions_addclose(&fa, out_pipe[0]);
   posix_spawn_file_actions_addclose(&fa, err_pipe[0]);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);  // nor the server's sockets
   std::vector<std::string> all = {self};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -83,7 +86,11 @@ ChildResult run_child(const char* self, const std::vector<std::string>& args, do
         in_fd = -1;
       }
     }
-    if (poll(fds, 2, in_fd >= 0 ? 5 : 100) < 0) break;
+    if (poll(fds, 2, in_fd >= 0 ? 5 : 100) < 0) {
+      if (errno == EINTR) continue;
+      kill(pid, SIGKILL);  // cannot watch it any more: do not wait for it unbounded
+      break;
+    }
     for (pollfd& p : fds) {
       if (p.fd < 0 || (p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
       const ssize_t n = read(p.fd, buf, sizeof buf);

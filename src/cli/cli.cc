@@ -249,6 +249,19 @@ int run_train(const TrainFlags& f) {
 std::atomic<bool> g_cancel{false};
 extern "C" void on_sigint(int) { g_cancel = true; }
 
+// Ctrl-C stops long work cleanly while it runs; the caller's own handler (a shell's default,
+// or Python's KeyboardInterrupt when danlu runs in-process) comes back afterwards.
+class SigintScope {
+ public:
+  SigintScope() : previous_(std::signal(SIGINT, on_sigint)) {}
+  ~SigintScope() { std::signal(SIGINT, previous_ == SIG_ERR ? SIG_DFL : previous_); }
+  SigintScope(const SigintScope&) = delete;
+  SigintScope& operator=(const SigintScope&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+
 struct SearchFlags {
   std::string top = "10", threads, max_micro_batch = "64", objective = "time", min_gpus;
   bool json = false, exhaustive = false;
@@ -282,11 +295,12 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
       std::fflush(stderr);
     };
   }
-  std::signal(SIGINT, on_sigint);
   const auto t0 = std::chrono::steady_clock::now();
-  const SearchResult s = search_layouts(job.model, job.c, w, opt);
+  const SearchResult s = [&] {
+    const SigintScope sigint;
+    return search_layouts(job.model, job.c, w, opt);
+  }();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::signal(SIGINT, SIG_DFL);
   TrainContext ctx;
   ctx.model_name = job.model_name;
   ctx.accelerator_name = job.accelerator_name;
@@ -415,14 +429,15 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   fr.restart_s = in.restart_s + r.repair_wait_s;
   fr.mtbf_s = r.job_mtbf_h * 3600.0;
   fr.extra_loss_s = in.async_checkpoint ? r.checkpoint_write_s : 0.0;
-  std::signal(SIGINT, on_sigint);
   const bool tty = isatty(fileno(stderr)) != 0;
   void (*show)(int, int) = [](int done, int total) {
     std::fprintf(stderr, "\rsimulating failures: %d / %d runs", done, total);
     std::fflush(stderr);
   };
-  const MonteCarloResult mc = simulate_failures(fr, trials, seed, &g_cancel, tty ? show : nullptr);
-  std::signal(SIGINT, SIG_DFL);
+  const MonteCarloResult mc = [&] {
+    const SigintScope sigint;
+    return simulate_failures(fr, trials, seed, &g_cancel, tty ? show : nullptr);
+  }();
   if (tty) std::fprintf(stderr, "\r%50s\r", "");
   if (g_cancel) throw InputError(fmt::format("plan: interrupted after {} of {} simulated runs; nothing written", mc.trials, trials));
   // Money: the run's GPU-hours rented at the market price, and on an owned cluster at the
@@ -858,7 +873,8 @@ int run_scale(TrainFlags f, const ScaleFlags& sc) {
   std::vector<ScalePoint> pts;
   std::string model_name, acc_name;
   long base_gb = 0;
-  std::signal(SIGINT, on_sigint);
+  {
+  const SigintScope sigint;
   for (int g : sizes) {
     f.gpus = std::to_string(g);
     const JobSetup job = setup_job(f);
@@ -883,7 +899,7 @@ int run_scale(TrainFlags f, const ScaleFlags& sc) {
     if (isatty(fileno(stderr)) != 0) std::fprintf(stderr, "\rscaling: %d GPUs done   ", g);
     if (s.cancelled) break;
   }
-  std::signal(SIGINT, SIG_DFL);
+  }
   if (isatty(fileno(stderr)) != 0) std::fprintf(stderr, "\r%30s\r", "");
   const std::string title = fmt::format("danlu scale ({}): {} on {}", sc.weak ? "weak" : "strong", model_name, acc_name);
   if (!sc.svg.empty()) write_text_file_atomically(sc.svg, scale_svg(title, pts));
@@ -964,6 +980,7 @@ void print_error(const std::string& msg) {
 namespace danlu {
 
 int run_cli(int argc, char** argv) {
+  g_cancel = false;  // an earlier interrupted call in the same process does not cancel this one
   if (argc > 1 && argv[1][0] != '-') {
     const std::string sub = argv[1];
     const std::vector<std::string> subs = {"train", "plan", "cost", "forecast", "scenario", "ui", "infer", "search", "scale", "sweep", "pipeline", "validate", "catalog"};
@@ -1183,10 +1200,8 @@ int run_cli(int argc, char** argv) {
       return run_ui(ui_host, port, "/proc/self/exe", real_flag("limit-s", ui_limit, 1, 3600, 0));
     }
     if (*forecast) {
-      std::signal(SIGINT, on_sigint);
-      const int rc = fof.hardware ? run_hardware_trend(fof) : run_forecast(fof, &g_cancel);
-      std::signal(SIGINT, SIG_DFL);
-      return rc;
+      const SigintScope sigint;
+      return fof.hardware ? run_hardware_trend(fof) : run_forecast(fof, &g_cancel);
     }
     if (*scenario) return run_scenario(scenario_path, scjson, "/proc/self/exe");
     if (*pipeline) {
@@ -1221,7 +1236,7 @@ int run_cli(int argc, char** argv) {
       return 0;
     }
     if (*sweep) {
-      std::signal(SIGINT, on_sigint);
+      const SigintScope sigint;
       return run_sweep(sweep_file, sweep_out, g_cancel);
     }
     if (*validate) return run_validate(runs_path, vjson, vrank);

@@ -5,9 +5,11 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -66,12 +68,70 @@ void reply_error(httplib::Response& res, int status, const std::string& msg, con
   res.status = status;
   nlohmann::json j = {{"error", msg}};
   if (!field.empty()) j["field"] = field;
-  res.set_content(j.dump(), "application/json");
+  // A key cut mid-character or a child's message with stray bytes must not turn into a 500.
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+// Parses a request body; false (with *err set) for malformed JSON or nesting deeper than 64
+// levels (serialising a deeply nested value recurses, and a 200 KB body could overflow the stack).
+bool parse_body(const std::string& text, nlohmann::json* out, std::string* err) {
+  bool too_deep = false;
+  try {
+    *out = nlohmann::json::parse(text.empty() ? std::string("{}") : text,
+                                 [&too_deep](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+                                   if (depth > 64) too_deep = true;
+                                   return !too_deep;
+                                 });
+  } catch (const nlohmann::json::exception& ex) {
+    *err = std::string("malformed JSON: ") + ex.what();
+    return false;
+  }
+  if (too_deep) {
+    *err = "JSON nested deeper than 64 levels";
+    return false;
+  }
+  return true;
+}
+
+// Whether `msg` names the key: its flag (--global-batch) or the key quoted ('global_batch'),
+// not merely a word that contains it (tp in "output").
+bool names_key(const std::string& msg, const std::string& key) {
+  const std::string flag = flag_of(key);
+  for (std::size_t at = msg.find(flag); at != std::string::npos; at = msg.find(flag, at + 1)) {
+    const std::size_t end = at + flag.size();
+    if (end == msg.size() || !(std::isalnum(static_cast<unsigned char>(msg[end])) || msg[end] == '-')) return true;
+  }
+  if (msg.find("'" + key + "'") != std::string::npos) return true;
+  // ... or the key as a whole word, as danlu's messages say it ("unknown accelerator",
+  // "global batch 7 is not divisible").
+  std::string words = key;
+  std::replace(words.begin(), words.end(), '_', ' ');
+  auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-'; };
+  for (const std::string& w : {key, words}) {
+    for (std::size_t at = msg.find(w); at != std::string::npos; at = msg.find(w, at + 1)) {
+      const std::size_t end = at + w.size();
+      if ((at == 0 || !word_char(msg[at - 1])) && (end == msg.size() || !word_char(msg[end]))) return true;
+    }
+  }
+  return false;
+}
+
+bool ends_with_ci(const std::string& s, const char* suffix) {
+  const std::size_t n = std::strlen(suffix);
+  if (s.size() < n) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - n + i])) != suffix[i]) return false;
+  }
+  return true;
 }
 
 // A value as a command-line argument: numbers as written, strings only from a safe alphabet
 // (ids, precisions, "4.19e6:252e6"): no path separators, no leading dot or dash.
 bool to_arg(const nlohmann::json& v, std::string* out) {
+  if (v.is_number_unsigned()) {
+    *out = std::to_string(v.get<unsigned long long>());
+    return true;
+  }
   if (v.is_number_integer()) {
     *out = std::to_string(v.get<long long>());
     return true;
@@ -85,6 +145,9 @@ bool to_arg(const nlohmann::json& v, std::string* out) {
   if (!v.is_string()) return false;
   const std::string s = v.get<std::string>();
   if (s.empty() || s.size() > 64 || s[0] == '.' || s[0] == '-') return false;
+  // The command line would read these as files in the server's directory: never over the API
+  // (a pasted config.json travels as 'config').
+  if (ends_with_ci(s, ".json") || ends_with_ci(s, ".yaml") || ends_with_ci(s, ".yml")) return false;
   for (char c : s) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
                     c == '_' || c == ':' || c == '+' || c == ',';
@@ -109,7 +172,7 @@ void forward(const char* self, double limit_s, const std::vector<std::string>& a
       field = input_key;
     }
     for (const std::string& k : field.empty() ? keys : std::vector<std::string>{}) {
-      if (msg.find(flag_of(k)) != std::string::npos || msg.find(k) != std::string::npos) {
+      if (names_key(msg, k)) {
         field = k;
         break;
       }
@@ -185,6 +248,21 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   }
   httplib::Server svr;
   svr.set_payload_max_length(1 << 20);
+  // On loopback, answer only requests addressed to loopback: a web page elsewhere that rebinds
+  // its own DNS name to 127.0.0.1 (DNS rebinding) sends its own name as Host and is refused.
+  const bool loopback = host == "127.0.0.1" || host == "localhost" || host == "::1";
+  svr.set_pre_routing_handler([loopback](const httplib::Request& req, httplib::Response& res) {
+    if (!loopback) return httplib::Server::HandlerResponse::Unhandled;
+    std::string name = req.get_header_value("Host");
+    if (!name.empty() && name.front() == '[') {
+      name = name.substr(0, name.find(']') + 1);
+    } else {
+      name = name.substr(0, name.find(':'));
+    }
+    if (name == "127.0.0.1" || name == "localhost" || name == "[::1]") return httplib::Server::HandlerResponse::Unhandled;
+    reply_error(res, 403, "this server answers only requests addressed to 127.0.0.1, localhost or [::1]", "");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   svr.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(embedded::kIndexHtml, "text/html; charset=utf-8"); });
   const std::pair<const char*, std::pair<const char*, const char*>> assets[] = {
       {"/assets/app.js", {embedded::kAppJs, "text/javascript; charset=utf-8"}},
@@ -208,11 +286,8 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
     const std::string path = std::string("/api/") + e.name;
     svr.Post(path, [self, limit_s, &e](const httplib::Request& req, httplib::Response& res) {
       nlohmann::json body;
-      try {
-        body = nlohmann::json::parse(req.body.empty() ? std::string("{}") : req.body);
-      } catch (const nlohmann::json::exception& ex) {
-        return reply_error(res, 400, std::string("malformed JSON: ") + ex.what(), "");
-      }
+      std::string err;
+      if (!parse_body(req.body, &body, &err)) return reply_error(res, 400, err, "");
       if (!body.is_object()) return reply_error(res, 400, "the body must be a JSON object of flags", "");
       std::vector<std::string> args = {e.name};
       // A pasted Hugging Face config.json travels on the child's standard input (--model -).
@@ -254,11 +329,8 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   // Runs travel inline, on the child's standard input: never a server path from the client.
   svr.Post("/api/validate", [self, limit_s](const httplib::Request& req, httplib::Response& res) {
     nlohmann::json body;
-    try {
-      body = nlohmann::json::parse(req.body.empty() ? std::string("{}") : req.body);
-    } catch (const nlohmann::json::exception& ex) {
-      return reply_error(res, 400, std::string("malformed JSON: ") + ex.what(), "");
-    }
+    std::string err;
+    if (!parse_body(req.body, &body, &err)) return reply_error(res, 400, err, "");
     if (!body.is_object()) return reply_error(res, 400, "the body must be a JSON object {\"runs\": [...]}", "");
     for (const auto& [k, v] : body.items()) {
       if (k != "runs" && k != "rank") {
@@ -293,7 +365,7 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   });
   svr.Get("/api/validate", [](const httplib::Request&, httplib::Response& res) { reply_error(res, 405, "use POST with a JSON body", ""); });
   svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413) return reply_error(res, 413, "request body larger than 1 MiB", "");
+    if (res.status == 413) return reply_error(res, 413, "request body too large (JSON bodies up to 1 MiB)", "");
     if (res.status == 404 && res.body.empty()) return reply_error(res, 404, "no such page or endpoint", "");
   });
   const int bound = port == 0 ? svr.bind_to_any_port(host) : (svr.bind_to_port(host, port) ? port : -1);

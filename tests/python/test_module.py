@@ -84,3 +84,18 @@ def test_bad_input_raises_one_line_errors():
         danlu.catalog("gpus")
     # An error leaves the module usable: the capture of the failed call does not leak.
     assert danlu.train(model="llama3-8b", gpus=8)["step_time_s"] > 0
+
+
+def test_python_keeps_its_ctrl_c_handler():
+    # search and plan stop cleanly on Ctrl-C while they run; afterwards Python's own handler
+    # (KeyboardInterrupt) must be back, not the process-killing default.
+    import signal
+    before = signal.getsignal(signal.SIGINT)
+    danlu.search(model="llama3-8b", gpus=8, top=1)
+    danlu.plan(model="llama3-8b", gpus=64, tokens=1e11, trials=10)
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_help_is_not_a_json_answer():
+    with pytest.raises(ValueError, match="no JSON answer"):
+        danlu.train(help=True)

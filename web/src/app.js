@@ -276,7 +276,7 @@ async function submit(form, pushUrl) {
 
 function route(run) {
   const q = new URLSearchParams(location.search);
-  const page = PAGES[q.get('page')] ? q.get('page') : 'train';
+  const page = Object.hasOwn(PAGES, q.get('page') || '') ? q.get('page') : 'train';
   document.querySelectorAll('.page').forEach((s) => s.classList.toggle('active', s.id === 'page-' + page));
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.page === page));
   const form = document.querySelector(`form[data-page="${page}"]`);
