@@ -70,6 +70,11 @@ def additions(r):
             par.append('tp_comm_overlap: false'); why.append('tp_comm_overlap false: torchtitan vanilla TP')
         elif '--tp-comm-overlap' in notes:
             par.append('tp_comm_overlap: true'); why.append('tp_comm_overlap true: notes list --tp-comm-overlap')
+    if 'force-balance the token distribution' in notes:
+        par.append('moe_imbalance: 1.0')
+        why.append("moe_imbalance 1.0: the notes quote the source, 'we force-balance the token distribution "
+                   "among experts' (benchmark mode), so the busiest expert-parallel rank carries the mean load "
+                   "rather than danlu's default 1.15")
     mod = []
     model = r.get('model') or {}
     if 'vocab' not in model and 'preset' not in model and 'GPT-2 BPE' in notes:

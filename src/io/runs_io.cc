@@ -96,6 +96,9 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       if (p["tp_comm_overlap"] && !p["tp_comm_overlap"].IsNull()) {
         l.tp_comm_overlap = io::boolean(p, "tp_comm_overlap", origin, false);
       }
+      if (p["moe_imbalance"] && !p["moe_imbalance"].IsNull()) {
+        l.moe_imbalance = io::number(p, "moe_imbalance", origin, true, 1.15, 1.0, 64.0);
+      }
       const std::string rc = io::text(p, "recompute", origin, false);
       if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));
       if (sel == "op" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_op;
