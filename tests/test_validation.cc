@@ -165,3 +165,22 @@ TEST(Validation, PeakMemoryWhereMeasured) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Validation, MoeRunsUseTheStatedExpertBalance) {
+  // The Megatron-Bridge MoE benchmarks force-balance tokens among experts; the run files say
+  // so (parallel.moe_imbalance 1.0) and the estimate uses it instead of the 1.15 default.
+  const auto out = dev_outcomes(kDev);
+  int moe = 0;
+  for (const auto& o : out) {
+    if (o.id != "mbridge2511-h100-qwen3-235b" && o.id != "mbridge2511-gb200-dsv3-bf16") continue;
+    ++moe;
+    EXPECT_DOUBLE_EQ(o.layout.moe_imbalance, 1.0) << o.id;
+    ASSERT_TRUE(o.error_pct) << o.id;
+    EXPECT_LE(std::fabs(*o.error_pct), 16.0) << o.id;
+  }
+  EXPECT_EQ(moe, 2);
+}
+
+}  // namespace
