@@ -241,6 +241,65 @@ TEST(Estimate, RecomputeTradesTimeForMemory) {
   EXPECT_LT(full.mfu, none.mfu);
 }
 
+TEST(Estimate, BlockRecomputeSitsBetweenNoneAndFull) {
+  // Megatron's block method: recomputing N of a chunk's layers costs N/layers of full
+  // recompute's extra forward and keeps the other layers' activations; more layers, less memory.
+  const Model m = preset("llama3-70b");  // 80 layers: 20 per stage at pp 4
+  const Cluster c = h100(64);
+  const Workload w = work(8192, 64);
+  const Result none = estimate(m, c, layout(8, 4, 2, 1, Recompute::none), w);
+  const Result full = estimate(m, c, layout(8, 4, 2, 1, Recompute::full), w);
+  double prev_s = none.step_s, prev_act = 1e300;
+  for (int n : {1, 5, 10, 19}) {
+    Layout l = layout(8, 4, 2, 1, Recompute::full);
+    l.recompute_num_layers = n;
+    ASSERT_EQ(danlu::check_layout(m, c, l, w), LayoutIssue::kOk) << n;
+    const Result r = estimate(m, c, l, w);
+    EXPECT_GT(r.step_s, prev_s) << n;
+    EXPECT_LT(r.step_s, full.step_s) << n;
+    EXPECT_LT(r.first.activations_gib, prev_act) << n;
+    EXPECT_GT(r.first.activations_gib, full.first.activations_gib) << n;
+    EXPECT_GT(r.hardware_flops_per_step, none.hardware_flops_per_step) << n;
+    EXPECT_LT(r.hardware_flops_per_step, full.hardware_flops_per_step) << n;
+    prev_s = r.step_s;
+    prev_act = r.first.activations_gib;
+  }
+  // Every layer of the chunk is plain full recompute.
+  Layout all = layout(8, 4, 2, 1, Recompute::full);
+  all.recompute_num_layers = 20;
+  EXPECT_DOUBLE_EQ(estimate(m, c, all, w).step_s, full.step_s);
+  // Only with full recompute, and no more than a chunk holds.
+  Layout bad = layout(8, 4, 2, 1, Recompute::selective);
+  bad.recompute_num_layers = 2;
+  EXPECT_EQ(danlu::check_layout(m, c, bad, w), LayoutIssue::kRecomputeLayers);
+  all.recompute_num_layers = 21;
+  EXPECT_EQ(danlu::check_layout(m, c, all, w), LayoutIssue::kRecomputeLayers);
+}
+
+TEST(ResolveLayout, UnstatedRecomputeTakesTheFewestLayersThatFit) {
+  // When selective recompute does not fit, danlu's default recomputes as few layers per chunk
+  // as fit, not every layer; one layer fewer would not fit.
+  const Model m = preset("llama3-70b");
+  const Cluster c = h100(64);
+  Workload w = work(8192, 64);
+  danlu::PartialLayout p;
+  p.tp = 8;
+  p.pp = 2;
+  p.micro_batch = 2;
+  unsigned flags = 0;
+  const Layout l = danlu::resolve_layout(m, c, p, &w, true, &flags);
+  ASSERT_EQ(l.recompute, Recompute::full);
+  ASSERT_GT(l.recompute_num_layers, 1);
+  EXPECT_FALSE(estimate(m, c, l, w).oom);
+  Layout fewer = l;
+  fewer.recompute_num_layers -= 1;
+  EXPECT_TRUE(estimate(m, c, fewer, w).oom);
+  Layout sel = l;
+  sel.recompute = Recompute::selective;
+  sel.recompute_num_layers = 0;
+  EXPECT_TRUE(estimate(m, c, sel, w).oom);
+}
+
 // ------------------------------------------------------------------ pipeline
 
 TEST(Estimate, MorePipelineStagesGiveLargerBubbleShare) {

@@ -45,6 +45,7 @@ enum class LayoutIssue {
   kEpTooLarge,           // ep > dp*tp*cp (the ranks expert parallel may span)
   kZeroRange,            // zero outside 0..3
   kNonPositive,          // a degree, batch or length < 1
+  kRecomputeLayers,      // recompute_num_layers without recompute full, or more than a chunk holds
 };
 LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, const Workload& w);
 const char* layout_issue_text(LayoutIssue i);

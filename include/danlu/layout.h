@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "danlu/hardware.h"
 
@@ -37,6 +38,10 @@ struct Layout {
   int micro_batch = 1;         // sequences per micro-batch per data-parallel rank
   bool sequence_parallel = false;
   Recompute recompute = Recompute::none;
+  // With recompute full: layers of each virtual pipeline chunk recomputed (Megatron-LM
+  // --recompute-method block --recompute-num-layers N); the chunk's other layers keep all
+  // their activations. 0 = every layer.
+  int recompute_num_layers = 0;
   int zero = 0;                // 0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP)
   int first_stage_layers = 0;  // 0 = default split
   int last_stage_layers = 0;
@@ -51,7 +56,7 @@ struct Layout {
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
-  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers;
+  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
   std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
@@ -80,5 +85,17 @@ struct StageSplit {
   int min_chunk = 0;  // smallest chunk (layers) anywhere
 };
 bool split_stages(int layers, const Layout& l, StageSplit* out);
+
+// The recompute setting as one word: none, selective, selective-op, full, or full:N for block
+// recompute of N layers per chunk.
+std::string recompute_label(const Layout& l);
+
+// Of `layers` transformer layers on one pipeline rank, how many are fully recomputed.
+inline int recomputed_layers(const Layout& l, int layers) {
+  if (l.recompute != Recompute::full) return 0;
+  if (l.recompute_num_layers <= 0) return layers;
+  const int n = l.recompute_num_layers * l.vpp;
+  return n < layers ? n : layers;
+}
 
 }  // namespace danlu

@@ -62,7 +62,7 @@ namespace {
 struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
-  std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers;
+  std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
@@ -168,6 +168,7 @@ int run_train(const TrainFlags& f) {
   p.zero = int_opt("zero", f.zero, 0, 3);
   p.first_stage_layers = int_opt("first-stage-layers", f.first_stage_layers, 1, 100'000);
   p.last_stage_layers = int_opt("last-stage-layers", f.last_stage_layers, 1, 100'000);
+  p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
   if (!f.sequence_parallel.empty()) {
     if (f.sequence_parallel == "true" || f.sequence_parallel == "on") p.sequence_parallel = true;
@@ -1017,6 +1018,8 @@ int run_cli(int argc, char** argv) {
   train->add_option("--ep", tf.ep, "expert parallel");
   train->add_option("--vpp", tf.vpp, "virtual pipeline chunks per rank (interleaved 1F1B)");
   train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
+  train->add_option("--recompute-num-layers", tf.recompute_num_layers,
+                    "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
   train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
   train->add_option("--sequence-parallel", tf.sequence_parallel, "true|false (default: on when tp > 1)")->expected(0, 1)->default_str("true");
   train->add_option("--recompute", tf.recompute, "none|selective|selective-op|full");

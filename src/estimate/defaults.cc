@@ -31,6 +31,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.micro_batch = take(p.micro_batch, 1, kDefMicroBatch);
   l.zero = take(p.zero, 1, kDefZero);
   l.first_stage_layers = p.first_stage_layers.value_or(0);
+  l.recompute_num_layers = p.recompute_num_layers.value_or(0);
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
   // Fully sharded (ZeRO-3) training is the PyTorch-native stack (torchtitan, FSDP2), whose SDPA
   // dispatches FlashAttention-2 on NVIDIA parts (cuDNN attention is opt-in since PyTorch 2.5,
@@ -87,15 +88,34 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
     return x;
   };
 
-  // Candidate recompute modes: the given one, or none -> selective -> full.
+  // Candidate recompute modes: the given one, or none -> selective -> full. A recompute-layers
+  // count implies full. Where full is danlu's own choice, it recomputes as few layers per chunk
+  // as fit (Megatron's block method), as a practitioner tuning for speed would.
   Recompute modes[3] = {Recompute::none, Recompute::selective, Recompute::full};
   int n_modes = 3;
-  if (p.recompute) {
-    modes[0] = *p.recompute;
+  if (p.recompute || p.recompute_num_layers) {
+    modes[0] = p.recompute.value_or(Recompute::full);
     n_modes = 1;
   } else {
     f |= kDefRecompute;
   }
+  const bool choose_layers = !p.recompute && !p.recompute_num_layers;
+  // Sets x to the recompute mode `rc`; for a chosen full recompute, the fewest layers per chunk
+  // that fit (all of them when none does). True when x is valid and fits.
+  auto try_mode = [&](Layout& x, Recompute rc, const Workload& wx) {
+    x.recompute = rc;
+    if (rc == Recompute::full && choose_layers) {
+      const int per_chunk = (m.layers + x.pp * x.vpp - 1) / (x.pp * x.vpp);
+      for (int n = 1; n < per_chunk; ++n) {
+        x.recompute_num_layers = n;
+        if (check_layout(m, c, x, wx) != LayoutIssue::kOk) break;
+        if (!estimate_step(m, c, x, wx).oom) return true;
+      }
+      x.recompute_num_layers = 0;
+    }
+    if (check_layout(m, c, x, wx) != LayoutIssue::kOk) return false;
+    return !estimate_step(m, c, x, wx).oom;
+  };
 
   if (p.pp || p.dp) {
     if (p.pp) l.pp = *p.pp; else f |= kDefPp;
@@ -105,9 +125,8 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
     l.recompute = modes[0];
     Layout x = finish(l);  // (the recompute loop below keeps x's micro_batch)
     for (int i = 0; i < n_modes; ++i) {
-      x.recompute = modes[i];
+      if (try_mode(x, modes[i], *w)) break;
       if (check_layout(m, c, x, *w) != LayoutIssue::kOk) break;
-      if (!estimate_step(m, c, x, *w).oom) break;
     }
     *flags = f;
     return x;
@@ -132,6 +151,11 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
       if (!global_batch_set) wx.global_batch = default_global_batch(x, w->seq_len);
       if (fsdp_local_batch && x.pp == 1 && wx.global_batch % x.dp == 0) {
         x.micro_batch = static_cast<int>(wx.global_batch / x.dp);
+      }
+      if (try_mode(x, modes[i], wx)) {
+        best = x;
+        found = true;
+        break;
       }
       if (check_layout(m, c, x, wx) != LayoutIssue::kOk) continue;
       const Result r = estimate_step(m, c, x, wx);

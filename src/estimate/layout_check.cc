@@ -103,6 +103,12 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
     return (l.first_stage_layers > 0 || l.last_stage_layers > 0) ? LayoutIssue::kBadStageSplit
                                                                   : LayoutIssue::kTooManyStages;
   }
+  if (l.recompute_num_layers < 0) return LayoutIssue::kNonPositive;
+  if (l.recompute_num_layers > 0) {
+    // Megatron's block method counts layers per virtual chunk.
+    const int per_chunk = (m.layers + l.pp * l.vpp - 1) / (l.pp * l.vpp);
+    if (l.recompute != Recompute::full || l.recompute_num_layers > per_chunk) return LayoutIssue::kRecomputeLayers;
+  }
   if (w.global_batch % (static_cast<long>(l.micro_batch) * l.dp) != 0) return LayoutIssue::kBatchNotDivisible;
   // Megatron's interleaved 1F1B needs at least pp micro-batches in flight to fill the pipeline.
   if (l.vpp > 1 && micro_batches(l, w) < l.pp) return LayoutIssue::kInterleaveTooFewMb;
@@ -124,6 +130,11 @@ const char* recompute_name(Recompute r) {
     case Recompute::full: return "full";
   }
   return "?";
+}
+
+std::string recompute_label(const Layout& l) {
+  if (l.recompute == Recompute::full && l.recompute_num_layers > 0) return "full:" + std::to_string(l.recompute_num_layers);
+  return recompute_name(l.recompute);
 }
 
 const char* attention_kernel_name(AttentionKernel k) {
@@ -153,6 +164,8 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kEpTooLarge: return "ep must divide tp*cp*dp (expert parallel ranks come from them)";
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
+    case LayoutIssue::kRecomputeLayers:
+      return "recompute_num_layers needs recompute full and at most the layers of one pipeline chunk (layers/(pp*vpp))";
   }
   return "?";
 }

@@ -412,6 +412,8 @@ RankCost rank_cost(int first_layer, int layers, bool has_emb, bool has_head, con
   RankCost rc;
   rc.dense_layers = dense_layers_in(m, first_layer, layers);
   rc.moe_layers = layers - rc.dense_layers;
+  // Block recompute: only a share of the rank's layers re-runs its forward.
+  const double full_share = layers > 0 ? static_cast<double>(recomputed_layers(l, layers)) / layers : 0.0;
   double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
   auto accumulate = [&](const LayerCost& lc, double n) {
     gemm += n * (lc.gemm_f + lc.gemm_b);
@@ -419,10 +421,11 @@ RankCost rank_cost(int first_layer, int layers, bool has_emb, bool has_head, con
     mem += n * (lc.mem_f + lc.mem_b);
     tp += n * (lc.tp_f + lc.tp_b + lc.cp_f + lc.cp_b);
     if (l.recompute == Recompute::full) {
-      gemm += n * lc.gemm_f;
-      attn += n * lc.attn_f;
-      mem += n * lc.mem_f;
-      tp += n * (lc.tp_f + lc.cp_f);
+      const double r = n * full_share;
+      gemm += r * lc.gemm_f;
+      attn += r * lc.attn_f;
+      mem += r * lc.mem_f;
+      tp += r * (lc.tp_f + lc.cp_f);
     } else if (l.recompute == Recompute::selective) {
       attn += n * lc.attn_f;
     } else if (l.recompute == Recompute::selective_op) {
@@ -527,12 +530,17 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
   }
   in_flight = std::min(in_flight, static_cast<double>(mb));
   sm.microbatches_in_flight = static_cast<int>(std::ceil(in_flight));
-  double act = in_flight * (rc.dense_layers * layer_activation_bytes(m, l, s, false) +
-                            rc.moe_layers * layer_activation_bytes(m, l, s, true));
+  Layout none = l;
+  none.recompute = Recompute::none;
+  // Block recompute keeps only the inputs of the recomputed layers, all activations of the rest.
+  const double full_share = layers > 0 ? static_cast<double>(recomputed_layers(l, layers)) / layers : 0.0;
+  auto per_layer = [&](bool moe) {
+    if (l.recompute != Recompute::full) return layer_activation_bytes(m, l, s, moe);
+    return full_share * layer_activation_bytes(m, l, s, moe) + (1.0 - full_share) * layer_activation_bytes(m, none, s, moe);
+  };
+  double act = in_flight * (rc.dense_layers * per_layer(false) + rc.moe_layers * per_layer(true));
   if (l.recompute == Recompute::full && layers > 0) {
     // Working set while one layer is recomputed and back-propagated.
-    Layout none = l;
-    none.recompute = Recompute::none;
     act += layer_activation_bytes(m, none, s, rc.moe_layers > 0);
   }
   if (rank == l.pp - 1) {
@@ -688,8 +696,13 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       : l.recompute == Recompute::selective    ? lc.attn_conv_f * l.tp * l.cp
       : l.recompute == Recompute::selective_op ? lc.op_sac_flops_f * l.tp * l.cp
                                                : 0.0;
+  // Block recompute: the recomputed share of the layers (all ranks together).
+  const double recomputed_share =
+      l.recompute == Recompute::full && l.recompute_num_layers > 0
+          ? std::min(1.0, static_cast<double>(l.recompute_num_layers) * l.vpp * l.pp / m.layers)
+          : 1.0;
   res.hardware_flops_per_step =
-      res.model_flops_per_step + m.layers * recompute_per_layer_mb * mbd * l.dp;
+      res.model_flops_per_step + m.layers * recomputed_share * recompute_per_layer_mb * mbd * l.dp;
   const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;
   res.mfu = res.model_flops_per_step / (res.step_s * peak);
   res.hfu = res.hardware_flops_per_step / (res.step_s * peak);

@@ -86,6 +86,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       opt_int("micro_batch", l.micro_batch, 1, 1'000'000);
       opt_int("zero", l.zero, 0, 3);
       opt_int("first_stage_layers", l.first_stage_layers, 1, 100'000);
+      opt_int("recompute_num_layers", l.recompute_num_layers, 1, 100'000);
       opt_int("last_stage_layers", l.last_stage_layers, 1, 100'000);
       if (p["global_batch"] && !p["global_batch"].IsNull()) {
         r.global_batch = io::integer(p, "global_batch", origin, true, 0, 1, 1'000'000'000);

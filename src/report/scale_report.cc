@@ -41,7 +41,7 @@ std::string scale_text(const std::string& title, const std::vector<ScalePoint>& 
                     fmt::format("{:.1f}", 100.0 * r.tokens_per_s_per_gpu / base), binding_name(r.binding),
                     largest_loss(r),
                     fmt::format("tp{} cp{} pp{} vpp{} dp{} mb{} rc={} z{}", l.tp, l.cp, l.pp, l.vpp, l.dp, l.micro_batch,
-                                recompute_name(l.recompute), l.zero)});
+                                recompute_label(l), l.zero)});
   }
   return title + "\n" +
          render_table({"gpus", "global_batch", "step_time_s", "tokens_per_s_per_gpu", "mfu_pct",
@@ -64,7 +64,8 @@ nlohmann::json scale_json(const std::vector<ScalePoint>& pts) {
       j["largest_loss"] = largest_loss(r);
       j["layout"] = {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp},
                      {"micro_batch", l.micro_batch}, {"sequence_parallel", l.sequence_parallel},
-                     {"recompute", recompute_name(l.recompute)}, {"zero", l.zero}};
+                     {"recompute", recompute_name(l.recompute)}, {"recompute_num_layers", l.recompute_num_layers},
+                     {"zero", l.zero}};
     }
     a.push_back(j);
   }

@@ -56,8 +56,9 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
       "layout: tp={} pp={} dp={} cp={} ep={} vpp={} micro_batch={} global_batch={} micro_batches={} "
       "sequence_parallel={} recompute={} zero={} tp_comm_overlap={} attention={}\n",
       l.tp, l.pp, l.dp, l.cp, l.ep, l.vpp, l.micro_batch, w.global_batch, r.micro_batches,
-      l.sequence_parallel ? "on" : "off", recompute_name(l.recompute), l.zero, l.tp_comm_overlap ? "on" : "off",
-      attention_kernel_name(l.attention));
+      l.sequence_parallel ? "on" : "off",
+      recompute_label(l),
+      l.zero, l.tp_comm_overlap ? "on" : "off", attention_kernel_name(l.attention));
   if (ctx.defaulted) out += fmt::format("defaulted: {}  (see docs/defaults.md)\n", defaulted_names(ctx.defaulted));
   out += "\n";
 
@@ -131,7 +132,8 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
       {"layout",
        {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
-        {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero},
+        {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)},
+        {"recompute_num_layers", l.recompute_num_layers}, {"zero", l.zero},
         {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", attention_kernel_name(l.attention)},
         {"fused_elementwise", l.fused_elementwise},
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
@@ -211,7 +213,8 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
         const Breakdown& b = o.result.time;
         j["binding"] = binding_name(o.result.binding);
         j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"vpp", l.vpp},
-                       {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero},
+                       {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)},
+                       {"recompute_num_layers", l.recompute_num_layers}, {"zero", l.zero},
                        {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap}};
         j["breakdown_s"] = {{"gemm", b.gemm_s}, {"attention", b.attention_s}, {"memory_bound", b.memory_bound_s},
                             {"tp_comm", b.tp_comm_s}, {"dp_comm", b.dp_comm_s}, {"pp_bubble", b.pp_bubble_s},

@@ -33,8 +33,8 @@ bool better(const Candidate& a, const Candidate& b) {
   if (a.result.peak_memory_gib != b.result.peak_memory_gib) return a.result.peak_memory_gib < b.result.peak_memory_gib;
   const Layout& x = a.layout;
   const Layout& y = b.layout;
-  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute)};
-  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute)};
+  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute), x.recompute_num_layers};
+  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute), y.recompute_num_layers};
   return std::lexicographical_compare(std::begin(kx), std::end(kx), std::begin(ky), std::end(ky));
 }
 
@@ -232,14 +232,35 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
           l.sequence_parallel = sp == 1;
           for (Recompute rc : modes) {
             l.recompute = rc;
+            l.recompute_num_layers = 0;
             const LayoutIssue issue = check_layout(m, cg, l, w);
             if (issue != LayoutIssue::kOk) {
               L.rejected[static_cast<int>(issue == LayoutIssue::kInterleaveTooFewMb ? Reject::kInterleaveTooFewMb
                                                                                    : Reject::kOther)] += 1;
               continue;
             }
-            const Result r = estimate_step(m, cg, l, w);
+            Result r = estimate_step(m, cg, l, w);
             ++L.evaluated;
+            if (rc == Recompute::full && !r.oom) {
+              // Recompute only as many layers per chunk as fit (Megatron's block method): memory
+              // falls as more layers are recomputed, so bisect for the fewest.
+              const int per_chunk = (m.layers + l.pp * l.vpp - 1) / (l.pp * l.vpp);
+              int lo = 1, hi = per_chunk;  // hi: known to fit (per_chunk layers = all of them)
+              Result best = r;
+              while (lo < hi) {
+                const int mid = lo + (hi - lo) / 2;
+                l.recompute_num_layers = mid;
+                const Result t = estimate_step(m, cg, l, w);  // a refinement of the same layout: not counted again
+                if (t.oom) {
+                  lo = mid + 1;
+                } else {
+                  hi = mid;
+                  best = t;
+                }
+              }
+              l.recompute_num_layers = hi < per_chunk ? hi : 0;
+              r = best;
+            }
             if (r.oom) {
               const Reject why = r.first.total_gib > r.usable_memory_gib  ? Reject::kOomFirstStage
                                  : r.last.total_gib > r.usable_memory_gib ? Reject::kOomLastStage

@@ -60,7 +60,7 @@ std::string layout_difference(const Layout& p, const Layout& b) {
   add("ep", std::to_string(p.ep), std::to_string(b.ep));
   add("mb", std::to_string(p.micro_batch), std::to_string(b.micro_batch));
   add("sp", p.sequence_parallel ? "on" : "off", b.sequence_parallel ? "on" : "off");
-  add("recompute", recompute_name(p.recompute), recompute_name(b.recompute));
+  add("recompute", recompute_label(p), recompute_label(b));
   add("zero", std::to_string(p.zero), std::to_string(b.zero));
   return s.empty() ? "same layout" : s;
 }

@@ -135,7 +135,7 @@ async function search(body) {
   }
   $('search-table').innerHTML = table(['#', 'step s', 'tokens/s/GPU', 'MFU %', 'GiB', 'layout', ''],
     j.ranked.map((r, i) => [i + 1, fix(r.step_time_s, 3), fix(r.tokens_per_s_per_gpu, 0), fix(100 * r.mfu, 1), fix(r.memory.peak_gib, 1),
-      esc(`tp=${r.layout.tp} pp=${r.layout.pp} dp=${r.layout.dp} cp=${r.layout.cp} vpp=${r.layout.vpp} mb=${r.layout.micro_batch} zero=${r.layout.zero} ${r.layout.recompute}`),
+      esc(`tp=${r.layout.tp} pp=${r.layout.pp} dp=${r.layout.dp} cp=${r.layout.cp} vpp=${r.layout.vpp} mb=${r.layout.micro_batch} zero=${r.layout.zero} ${r.layout.recompute}${r.layout.recompute_num_layers > 0 ? ':' + r.layout.recompute_num_layers : ''}`),
       `<a class="open" data-i="${i}">open in Train</a>`]), [0, 0, 0, 0, 0, 'l', 'l']);
   document.querySelectorAll('#search-table a.open').forEach((a) => a.addEventListener('click', () => openInTrain(j.ranked[+a.dataset.i], body)));
   $('search-rejected').innerHTML = table(['reason', 'layouts'], Object.entries(j.rejected).filter(([, n]) => n > 0).map(([k, n]) => [esc(k), n.toLocaleString('en-US')]));
@@ -145,7 +145,7 @@ function openInTrain(r, body) {
   const L = r.layout;
   const q = {page: 'train', model: body.model, accelerator: body.accelerator, gpus: r.cluster.gpus, seq_len: L.seq_len,
     global_batch: L.global_batch, tp: L.tp, pp: L.pp, cp: L.cp, vpp: L.vpp, micro_batch: L.micro_batch, zero: L.zero,
-    recompute: L.recompute, precision: L.precision};
+    recompute: L.recompute, recompute_num_layers: L.recompute_num_layers > 0 ? L.recompute_num_layers : undefined, precision: L.precision};
   Object.keys(q).forEach((k) => q[k] === undefined && delete q[k]);
   history.pushState(null, '', '?' + new URLSearchParams(q));
   route(true);
