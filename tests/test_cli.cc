@@ -506,7 +506,7 @@ const std::vector<BadCase>& bad_cases() {
       {"SweepNoModels", {"sweep", "@sweep-no-models.yaml"}, {"'models' must be a non-empty list"}},
       {"MoeImbalanceBelowOne", {"train", "--model", "mixtral-8x7b", "--gpus", "8", "--moe-imbalance", "0.5"}, {"--moe-imbalance", "[1, 64]"}},
       {"RecomputeLayersWithoutFull", {"train", "--model", "llama3-8b", "--gpus", "8", "--recompute", "selective", "--recompute-num-layers", "2"}, {"recompute_num_layers", "full"}},
-      {"RecomputeLayersBeyondChunk", {"train", "--model", "llama3-8b", "--gpus", "16", "--pp", "2", "--recompute-num-layers", "17"}, {"recompute_num_layers", "pp*vpp"}},
+      {"RecomputeLayersBeyondChunk", {"train", "--model", "llama3-8b", "--gpus", "16", "--pp", "2", "--recompute-num-layers", "17"}, {"recompute_num_layers", "largest pipeline chunk"}},
       {"RecomputeLayersZero", {"train", "--model", "llama3-8b", "--gpus", "8", "--recompute-num-layers", "0"}, {"--recompute-num-layers"}},
       {"InferContextTooLong", {"infer", "--model", "llama3-8b", "--gpus", "1", "--input-tokens", "8000", "--output-tokens", "500"}, {"exceeds the model's maximum of 8192"}},
       {"InferHeadsNotDivisible", {"infer", "--model", "llama3-70b", "--gpus", "3"}, {"--tp 3", "not divisible"}},

@@ -276,6 +276,37 @@ TEST(Estimate, BlockRecomputeSitsBetweenNoneAndFull) {
   EXPECT_EQ(danlu::check_layout(m, c, all, w), LayoutIssue::kRecomputeLayers);
 }
 
+TEST(Estimate, BlockRecomputeCountsEachChunk) {
+  // Megatron recomputes min(chunk, N) layers of every chunk: with an uneven split (first and
+  // last chunks of 4, middle chunks of 12) N = 6 recomputes 4 + 6 + 6 + 4 layers, and N up to
+  // the largest chunk (12) is valid.
+  const Model m = preset("llama3-8b");  // 32 layers
+  Layout l = layout(1, 4, 2, 1, Recompute::full);
+  l.first_stage_layers = 4;
+  l.last_stage_layers = 4;
+  l.recompute_num_layers = 6;
+  danlu::StageSplit split;
+  ASSERT_TRUE(danlu::split_stages(m.layers, l, &split));
+  EXPECT_EQ(split.max_chunk, 12);
+  EXPECT_EQ(split.rec_first, 4);
+  EXPECT_EQ(split.rec_middle, 6);
+  EXPECT_EQ(split.rec_last, 4);
+  EXPECT_EQ(split.rec_total, 20);
+  const Cluster c = h100(8);
+  const Workload w = work(4096, 64);
+  l.recompute_num_layers = 12;
+  EXPECT_EQ(danlu::check_layout(m, c, l, w), LayoutIssue::kOk);
+  l.recompute_num_layers = 13;
+  EXPECT_EQ(danlu::check_layout(m, c, l, w), LayoutIssue::kRecomputeLayers);
+  // Interleaved: a rank's chunks each count (2 chunks of 4 layers, N = 3: 6 of 8).
+  Layout v = layout(1, 4, 2, 1, Recompute::full, 2);
+  v.recompute_num_layers = 3;
+  ASSERT_TRUE(danlu::split_stages(m.layers, v, &split));
+  EXPECT_EQ(split.first, 8);
+  EXPECT_EQ(split.rec_first, 6);
+  EXPECT_EQ(split.rec_total, 24);
+}
+
 TEST(ResolveLayout, UnstatedRecomputeTakesTheFewestLayersThatFit) {
   // When selective recompute does not fit, danlu's default recomputes as few layers per chunk
   // as fit, not every layer; one layer fewer would not fit.
@@ -733,6 +764,14 @@ TEST(Torus, GroupsGetTheLinksOfTheAxesTheySpan) {
   EXPECT_DOUBLE_EQ(place_group(16, 1, 512, &t).up_share, 2.0 / 3);  // tp 16 needs two axes
   EXPECT_DOUBLE_EQ(place_group(512, 1, 512, &t).up_share, 1.0);     // the whole slice
   EXPECT_DOUBLE_EQ(place_group(8, 1, 512).up_share, 1.0);            // switched fabric
+  // Strides that do not line up with the axes: the members' real coordinates decide.
+  const auto t44 = danlu::detail::torus_shape(16, 2);  // 4x4
+  EXPECT_EQ(danlu::detail::torus_axes_spanned(t44, 2, 3), 1);  // ranks 0, 3: same row
+  EXPECT_EQ(danlu::detail::torus_axes_spanned(t44, 2, 6), 2);  // ranks 0, 6: (0,0), (2,1)
+  EXPECT_EQ(danlu::detail::torus_axes_spanned(t44, 2, 16), 1); // a whole-slice stride wraps: one axis at least
+  const auto t34 = danlu::detail::torus_shape(12, 2);
+  EXPECT_EQ(t34.size[0] * t34.size[1], 12);
+  EXPECT_EQ(danlu::detail::torus_axes_spanned(t34, 3, t34.size[0] + 1), 2);
   // Same bytes, same ranks: a one-axis group on a torus takes three times as long as on a switch.
   const danlu::detail::Link up{100e9, 0}, out{10e9, 0};
   const double torus_s = danlu::detail::all_gather_s(1e9, place_group(8, 1, 512, &t), up, out);

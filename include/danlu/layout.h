@@ -83,6 +83,11 @@ struct StageSplit {
   int middle = 0;
   int last = 0;
   int min_chunk = 0;  // smallest chunk (layers) anywhere
+  int max_chunk = 0;  // largest chunk (layers) anywhere
+  // Layers fully recomputed on those ranks and in the whole model: with recompute full, a
+  // chunk of c layers recomputes min(c, recompute_num_layers) of them (all when that is 0).
+  int rec_first = 0, rec_middle = 0, rec_last = 0;
+  long rec_total = 0;
 };
 bool split_stages(int layers, const Layout& l, StageSplit* out);
 
@@ -90,12 +95,11 @@ bool split_stages(int layers, const Layout& l, StageSplit* out);
 // recompute of N layers per chunk.
 std::string recompute_label(const Layout& l);
 
-// Of `layers` transformer layers on one pipeline rank, how many are fully recomputed.
+// Of a chunk of `layers` transformer layers, how many are fully recomputed.
 inline int recomputed_layers(const Layout& l, int layers) {
   if (l.recompute != Recompute::full) return 0;
   if (l.recompute_num_layers <= 0) return layers;
-  const int n = l.recompute_num_layers * l.vpp;
-  return n < layers ? n : layers;
+  return l.recompute_num_layers < layers ? l.recompute_num_layers : layers;
 }
 
 }  // namespace danlu

@@ -66,7 +66,8 @@ struct SearchResult {
   std::vector<Candidate> top;       // best first (step time, then peak memory)
   std::vector<Candidate> pareto;    // step time vs peak memory vs GPUs used, non-dominated, fastest first
   long long considered = 0;         // layouts enumerated
-  long long evaluated = 0;          // full estimator evaluations
+  long long evaluated = 0;          // full estimator evaluations, one per layout
+  long long refined = 0;            // further evaluations bisecting block recompute (full:N) of a layout
   long long rejected[static_cast<int>(Reject::kCount)] = {};
   long long faster = 0;             // feasible layouts faster than count_faster_than_s
   bool cancelled = false;

@@ -62,16 +62,21 @@ inline Torus torus_shape(long chips, int dims) {
   return t;
 }
 
-// Axes of the torus spanned by n ranks `stride` apart (the group's ranks cover the index range
-// [stride, stride*n) of strides; axis a covers [P_a, P_a * size_a) with P_a the product of the
-// sizes before it).
+// Axes of the torus spanned by n ranks `stride` apart, starting at rank 0: member i sits at
+// coordinate floor(i*stride / P_a) mod size_a on axis a (P_a = product of the sizes before it).
+// An axis is spanned when that coordinate is not the same for every member.
 inline int torus_axes_spanned(const Torus& t, long n, long stride) {
   if (t.dims == 0 || n <= 1) return 0;
   int k = 0;
   long lo = 1;
   for (int a = 0; a < t.dims; ++a) {
-    const long hi = lo * t.size[a];
-    if (t.size[a] > 1 && stride < hi && stride * n > lo) ++k;
+    const long size = t.size[a];
+    const long hi = lo * size;
+    bool varies = false;
+    if (size > 1 && stride % hi != 0 && stride * (n - 1) >= lo) {
+      for (long i = 1; i < n && !varies; ++i) varies = (i * stride / lo) % size != 0;
+    }
+    k += varies ? 1 : 0;
     lo = hi;
   }
   return k < 1 ? 1 : k;

@@ -105,7 +105,8 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   auto try_mode = [&](Layout& x, Recompute rc, const Workload& wx) {
     x.recompute = rc;
     if (rc == Recompute::full && choose_layers) {
-      const int per_chunk = (m.layers + x.pp * x.vpp - 1) / (x.pp * x.vpp);
+      StageSplit split;
+      const int per_chunk = split_stages(m.layers, x, &split) ? split.max_chunk : 0;
       for (int n = 1; n < per_chunk; ++n) {
         x.recompute_num_layers = n;
         if (check_layout(m, c, x, wx) != LayoutIssue::kOk) break;

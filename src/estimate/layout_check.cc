@@ -4,18 +4,94 @@
 
 namespace danlu {
 
+namespace {
+
+// Fills the per-rank totals of a split from its chunk sizes: chunk c holds size(c) layers, and a
+// rank's chunks are rank, rank+pp, rank+2pp, ... (Megatron's interleaved order).
+template <class ChunkSize>
+void fill_split(const Layout& l, ChunkSize size, StageSplit* s) {
+  const int vc = l.vpp;
+  auto rank_sum = [&](int rank, bool rec) {
+    int n = 0;
+    for (int v = 0; v < vc; ++v) {
+      const int c = size(v * l.pp + rank);
+      n += rec ? recomputed_layers(l, c) : c;
+    }
+    return n;
+  };
+  s->first = rank_sum(0, false);
+  s->rec_first = rank_sum(0, true);
+  s->last = rank_sum(l.pp - 1, false);
+  s->rec_last = rank_sum(l.pp - 1, true);
+  s->middle = s->first;
+  s->rec_middle = s->rec_first;
+  if (l.pp > 2) {
+    s->middle = 0;
+    for (int r = 1; r < l.pp - 1; ++r) {
+      const int n = rank_sum(r, false);
+      if (n > s->middle) {
+        s->middle = n;
+        s->rec_middle = rank_sum(r, true);
+      }
+    }
+  }
+  const int chunks = l.pp * vc;
+  s->min_chunk = size(0);
+  s->max_chunk = size(0);
+  s->rec_total = 0;
+  for (int c = 0; c < chunks; ++c) {
+    const int n = size(c);
+    if (n < s->min_chunk) s->min_chunk = n;
+    if (n > s->max_chunk) s->max_chunk = n;
+    s->rec_total += recomputed_layers(l, n);
+  }
+}
+
+// The same in closed form for splits whose first chunk holds f layers, last chunk t, and every
+// other chunk `each` (the estimator's hot path: no loop over chunks).
+void ends_and_middle(const Layout& l, int f, int t, int each, StageSplit* s) {
+  const int vc = l.vpp;
+  const int chunks = l.pp * vc;
+  s->first = f + (vc - 1) * each;
+  s->last = t + (vc - 1) * each;
+  s->rec_first = recomputed_layers(l, f) + (vc - 1) * recomputed_layers(l, each);
+  s->rec_last = recomputed_layers(l, t) + (vc - 1) * recomputed_layers(l, each);
+  if (l.pp > 2) {
+    s->middle = vc * each;
+    s->rec_middle = vc * recomputed_layers(l, each);
+  } else {
+    s->middle = s->first;
+    s->rec_middle = s->rec_first;
+  }
+  s->rec_total = static_cast<long>(recomputed_layers(l, f)) + recomputed_layers(l, t) +
+                 static_cast<long>(chunks - 2) * recomputed_layers(l, each);
+  s->min_chunk = f < t ? f : t;
+  s->max_chunk = f > t ? f : t;
+  if (chunks > 2) {
+    if (each < s->min_chunk) s->min_chunk = each;
+    if (each > s->max_chunk) s->max_chunk = each;
+  }
+}
+
+}  // namespace
+
 bool split_stages(int layers, const Layout& l, StageSplit* out) {
   StageSplit s;
-  const int chunks = l.pp * l.vpp;
   if (l.pp < 1 || l.vpp < 1 || layers < 1) return false;
+  const int chunks = l.pp * l.vpp;
   if (l.pp == 1) {
-    s.first = s.middle = s.last = s.min_chunk = layers / l.vpp;
-    if (layers % l.vpp != 0) s.min_chunk = layers / l.vpp;
+    // One rank holds every layer (vpp > 1 without a pipeline is refused by check_layout).
     s.first = s.middle = s.last = layers;
+    s.min_chunk = s.max_chunk = layers / l.vpp;
+    const int rec = l.recompute != Recompute::full         ? 0
+                    : l.recompute_num_layers <= 0            ? layers
+                    : l.recompute_num_layers * l.vpp < layers ? l.recompute_num_layers * l.vpp
+                                                              : layers;
+    s.rec_first = s.rec_middle = s.rec_last = rec;
+    s.rec_total = rec;
     *out = s;
     return layers >= l.vpp;
   }
-  const int vc = l.vpp;
   if (l.first_stage_layers > 0 || l.last_stage_layers > 0) {
     // Megatron decoder_first/last_pipeline_num_layers: the first (last) virtual chunk holds
     // the given count; the other chunks share the rest evenly.
@@ -31,25 +107,18 @@ bool split_stages(int layers, const Layout& l, StageSplit* out) {
     const int each = others > 0 ? rest / others : 0;
     const int f = l.first_stage_layers > 0 ? l.first_stage_layers : each;
     const int t = l.last_stage_layers > 0 ? l.last_stage_layers : each;
-    s.first = f + (vc - 1) * each;
-    s.last = t + (vc - 1) * each;
-    s.middle = vc * each;
-    s.min_chunk = f < t ? (f < each || others == 0 ? f : each) : (t < each || others == 0 ? t : each);
+    ends_and_middle(l, f, t, each, &s);
     *out = s;
     return true;
   }
   if (layers < l.pp) return false;
   if (layers % chunks == 0) {
     const int each = layers / chunks;
-    s.first = s.middle = s.last = vc * each;
-    s.min_chunk = each;
+    ends_and_middle(l, each, each, each, &s);
   } else if ((layers + 2) % chunks == 0 && (layers + 2) / chunks >= 2) {
     // Embedding and loss count as one layer each (account_for_embedding/loss_in_pipeline_split).
     const int each = (layers + 2) / chunks;
-    s.first = (each - 1) + (vc - 1) * each;
-    s.last = (each - 1) + (vc - 1) * each;
-    s.middle = vc * each;
-    s.min_chunk = each - 1;
+    ends_and_middle(l, each - 1, each - 1, each, &s);
   } else {
     // Uneven: as even as possible, the extra layers on the interior chunks first.
     const int base = layers / chunks;
@@ -60,26 +129,13 @@ bool split_stages(int layers, const Layout& l, StageSplit* out) {
     const int interior = chunks - 2 > 0 ? chunks - 2 : 0;
     const int extra_interior = extra < interior ? extra : interior;
     const int left = extra - extra_interior;
-    auto chunk_layers = [&](int chunk) {
-      if (chunk == chunks - 1) return base + (left >= 1 ? 1 : 0);
-      if (chunk == 0) return base + (left >= 2 ? 1 : 0);
-      return base + (chunk - 1 < extra_interior ? 1 : 0);
-    };
-    // A rank's chunks are rank, rank+pp, rank+2pp, ...
-    auto rank_layers = [&](int rank) {
-      int n = 0;
-      for (int v = 0; v < vc; ++v) n += chunk_layers(v * l.pp + rank);
-      return n;
-    };
-    s.first = rank_layers(0);
-    s.last = rank_layers(l.pp - 1);
-    s.middle = 0;
-    for (int r = 1; r < l.pp - 1; ++r) {
-      const int n = rank_layers(r);
-      if (n > s.middle) s.middle = n;
-    }
-    if (l.pp <= 2) s.middle = s.first;
-    s.min_chunk = base;
+    fill_split(l,
+               [&](int chunk) {
+                 if (chunk == chunks - 1) return base + (left >= 1 ? 1 : 0);
+                 if (chunk == 0) return base + (left >= 2 ? 1 : 0);
+                 return base + (chunk - 1 < extra_interior ? 1 : 0);
+               },
+               &s);
   }
   *out = s;
   return true;
@@ -105,9 +161,8 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
   }
   if (l.recompute_num_layers < 0) return LayoutIssue::kNonPositive;
   if (l.recompute_num_layers > 0) {
-    // Megatron's block method counts layers per virtual chunk.
-    const int per_chunk = (m.layers + l.pp * l.vpp - 1) / (l.pp * l.vpp);
-    if (l.recompute != Recompute::full || l.recompute_num_layers > per_chunk) return LayoutIssue::kRecomputeLayers;
+    // Megatron's block method counts layers per virtual chunk: at most the largest chunk.
+    if (l.recompute != Recompute::full || l.recompute_num_layers > split.max_chunk) return LayoutIssue::kRecomputeLayers;
   }
   if (w.global_batch % (static_cast<long>(l.micro_batch) * l.dp) != 0) return LayoutIssue::kBatchNotDivisible;
   // Megatron's interleaved 1F1B needs at least pp micro-batches in flight to fill the pipeline.
@@ -165,7 +220,7 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
     case LayoutIssue::kRecomputeLayers:
-      return "recompute_num_layers needs recompute full and at most the layers of one pipeline chunk (layers/(pp*vpp))";
+      return "recompute_num_layers needs recompute full and at most the layers of the largest pipeline chunk";
   }
   return "?";
 }

@@ -407,13 +407,13 @@ int dense_layers_in(const Model& m, int first_layer, int layers) {
   return std::clamp(dense_end - first_layer, 0, layers);
 }
 
-RankCost rank_cost(int first_layer, int layers, bool has_emb, bool has_head, const Layout& l, const LayerCost& dense,
-                   const LayerCost& moe, const EdgeCost& ec, const ParamCount& pc, const Model& m) {
+RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bool has_head, const Layout& l,
+                   const LayerCost& dense, const LayerCost& moe, const EdgeCost& ec, const ParamCount& pc, const Model& m) {
   RankCost rc;
   rc.dense_layers = dense_layers_in(m, first_layer, layers);
   rc.moe_layers = layers - rc.dense_layers;
   // Block recompute: only a share of the rank's layers re-runs its forward.
-  const double full_share = layers > 0 ? static_cast<double>(recomputed_layers(l, layers)) / layers : 0.0;
+  const double full_share = layers > 0 ? static_cast<double>(recomputed) / layers : 0.0;
   double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
   auto accumulate = [&](const LayerCost& lc, double n) {
     gemm += n * (lc.gemm_f + lc.gemm_b);
@@ -514,7 +514,7 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   return b;
 }
 
-StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& m, const Layout& l,
+StageMemory stage_memory(int rank, int layers, int recomputed, const RankCost& rc, const Model& m, const Layout& l,
                          const Setup& s, const Efficiency& e, long mb) {
   StageMemory sm;
   sm.layers = layers;
@@ -533,7 +533,7 @@ StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& 
   Layout none = l;
   none.recompute = Recompute::none;
   // Block recompute keeps only the inputs of the recomputed layers, all activations of the rest.
-  const double full_share = layers > 0 ? static_cast<double>(recomputed_layers(l, layers)) / layers : 0.0;
+  const double full_share = layers > 0 ? static_cast<double>(recomputed) / layers : 0.0;
   auto per_layer = [&](bool moe) {
     if (l.recompute != Recompute::full) return layer_activation_bytes(m, l, s, moe);
     return full_share * layer_activation_bytes(m, l, s, moe) + (1.0 - full_share) * layer_activation_bytes(m, none, s, moe);
@@ -579,11 +579,12 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   const LayerCost lc_moe = m.is_moe() ? layer_cost(m, l, w, s, true) : lc;
   const EdgeCost ec = edge_cost(m, l, s);
   const bool single = l.pp == 1;
-  const RankCost first = rank_cost(0, split.first, true, single, l, lc, lc_moe, ec, pc, m);
-  const RankCost last =
-      single ? first : rank_cost(m.layers - split.last, split.last, false, true, l, lc, lc_moe, ec, pc, m);
+  const RankCost first = rank_cost(0, split.first, split.rec_first, true, single, l, lc, lc_moe, ec, pc, m);
+  const RankCost last = single ? first
+                               : rank_cost(m.layers - split.last, split.last, split.rec_last, false, true, l, lc,
+                                           lc_moe, ec, pc, m);
   const RankCost middle =
-      l.pp > 2 ? rank_cost(split.first, split.middle, false, false, l, lc, lc_moe, ec, pc, m) : first;
+      l.pp > 2 ? rank_cost(split.first, split.middle, split.rec_middle, false, false, l, lc, lc_moe, ec, pc, m) : first;
 
   auto mb_time = [](const RankCost& r) { return r.gemm + r.attn + r.mem + r.tp; };
   const RankCost* slow = &first;
@@ -696,11 +697,9 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       : l.recompute == Recompute::selective    ? lc.attn_conv_f * l.tp * l.cp
       : l.recompute == Recompute::selective_op ? lc.op_sac_flops_f * l.tp * l.cp
                                                : 0.0;
-  // Block recompute: the recomputed share of the layers (all ranks together).
+  // Block recompute: the recomputed share of the layers (all chunks together).
   const double recomputed_share =
-      l.recompute == Recompute::full && l.recompute_num_layers > 0
-          ? std::min(1.0, static_cast<double>(l.recompute_num_layers) * l.vpp * l.pp / m.layers)
-          : 1.0;
+      l.recompute == Recompute::full && m.layers > 0 ? static_cast<double>(split.rec_total) / m.layers : 1.0;
   res.hardware_flops_per_step =
       res.model_flops_per_step + m.layers * recomputed_share * recompute_per_layer_mb * mbd * l.dp;
   const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;
@@ -708,9 +707,9 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   res.hfu = res.hardware_flops_per_step / (res.step_s * peak);
 
   // Memory.
-  res.first = stage_memory(0, split.first, first, m, l, s, e, mb);
-  res.last = single ? res.first : stage_memory(l.pp - 1, split.last, last, m, l, s, e, mb);
-  res.middle = l.pp > 2 ? stage_memory(1, split.middle, middle, m, l, s, e, mb) : res.first;
+  res.first = stage_memory(0, split.first, split.rec_first, first, m, l, s, e, mb);
+  res.last = single ? res.first : stage_memory(l.pp - 1, split.last, split.rec_last, last, m, l, s, e, mb);
+  res.middle = l.pp > 2 ? stage_memory(1, split.middle, split.rec_middle, middle, m, l, s, e, mb) : res.first;
   res.usable_memory_gib = c.acc.hbm_gib - e.runtime_reserved_gib;
   res.peak_memory_gib = std::max(res.first.total_gib, std::max(res.middle.total_gib, res.last.total_gib));
   res.oom = res.peak_memory_gib > res.usable_memory_gib;

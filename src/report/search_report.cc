@@ -73,7 +73,7 @@ nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, doubl
   };
   nlohmann::json rejected = nlohmann::json::object();
   for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) rejected[reject_name(static_cast<Reject>(i))] = s.rejected[i];
-  return {{"considered", s.considered}, {"evaluated", s.evaluated}, {"wall_s", wall_s},
+  return {{"considered", s.considered}, {"evaluated", s.evaluated}, {"refined", s.refined}, {"wall_s", wall_s},
           {"cancelled", s.cancelled},   {"ranked", list(s.top)},     {"pareto", list(s.pareto)},
           {"rejected", rejected}};
 }

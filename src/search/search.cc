@@ -41,7 +41,7 @@ bool better(const Candidate& a, const Candidate& b) {
 struct Local {
   std::vector<Candidate> top;     // sorted best first, size <= k
   std::vector<Candidate> pareto;  // non-dominated on (step_s, peak_memory_gib)
-  long long considered = 0, evaluated = 0, faster = 0;
+  long long considered = 0, evaluated = 0, faster = 0, refined = 0;
   long long rejected[static_cast<int>(Reject::kCount)] = {};
 
   double kth(int k) const {
@@ -244,13 +244,15 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
             if (rc == Recompute::full && !r.oom) {
               // Recompute only as many layers per chunk as fit (Megatron's block method): memory
               // falls as more layers are recomputed, so bisect for the fewest.
-              const int per_chunk = (m.layers + l.pp * l.vpp - 1) / (l.pp * l.vpp);
+              StageSplit split;
+              const int per_chunk = split_stages(m.layers, l, &split) ? split.max_chunk : 1;
               int lo = 1, hi = per_chunk;  // hi: known to fit (per_chunk layers = all of them)
               Result best = r;
               while (lo < hi) {
                 const int mid = lo + (hi - lo) / 2;
                 l.recompute_num_layers = mid;
-                const Result t = estimate_step(m, cg, l, w);  // a refinement of the same layout: not counted again
+                const Result t = estimate_step(m, cg, l, w);
+                ++L.refined;
                 if (t.oom) {
                   lo = mid + 1;
                 } else {
@@ -258,8 +260,15 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
                   best = t;
                 }
               }
-              l.recompute_num_layers = hi < per_chunk ? hi : 0;
-              r = best;
+              l.recompute_num_layers = 0;
+              if (hi < per_chunk) {
+                // Both go on offer: the fewest layers that fit is faster; recomputing every layer
+                // uses the least memory (the Pareto front's low end).
+                if (r.step_s < opt.count_faster_than_s) ++L.faster;
+                L.offer({l, r}, k);
+                l.recompute_num_layers = hi;
+                r = best;
+              }
             }
             if (r.oom) {
               const Reject why = r.first.total_gib > r.usable_memory_gib  ? Reject::kOomFirstStage
@@ -288,6 +297,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   for (const Local& L : locals) {
     all.considered += L.considered;
     all.evaluated += L.evaluated;
+    all.refined += L.refined;
     all.faster += L.faster;
     for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) all.rejected[i] += L.rejected[i];
     for (const Candidate& cnd : L.top) all.offer(cnd, k);
@@ -298,6 +308,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   std::sort(out.pareto.begin(), out.pareto.end(), better);
   out.considered = all.considered;
   out.evaluated = all.evaluated;
+  out.refined = all.refined;
   out.faster = all.faster;
   for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) out.rejected[i] = all.rejected[i];
   out.cancelled = stopped.load();

@@ -126,7 +126,8 @@ std::string run_sweep_point(const SweepSpec& spec, std::size_t i, const Catalog&
   j["peak_memory_gib"] = r.peak_memory_gib;
   j["binding"] = binding_name(r.binding);
   j["layout"] = {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp}, {"micro_batch", l.micro_batch},
-                 {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"zero", l.zero}};
+                 {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)},
+                 {"recompute_num_layers", l.recompute_num_layers}, {"zero", l.zero}};
   return j.dump();
 }
 
