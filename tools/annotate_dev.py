@@ -70,6 +70,15 @@ def additions(r):
             par.append('tp_comm_overlap: false'); why.append('tp_comm_overlap false: torchtitan vanilla TP')
         elif '--tp-comm-overlap' in notes:
             par.append('tp_comm_overlap: true'); why.append('tp_comm_overlap true: notes list --tp-comm-overlap')
+    if rid == 'nemo2407-nemotron340b-128' and 'recompute' not in par0:
+        # The NeMo launcher's Nemotron-4 340B recipe has exactly this run's layout (TP 8, PP 8,
+        # VPP 12, micro-batch 1, sequence parallel) and states what the table leaves out.
+        par.append('recompute: none')
+        par.append('grad_reduce_bf16: true')
+        why.append("recompute none, grad_reduce_bf16 true: NVIDIA/NeMo-Framework-Launcher "
+                   "launcher_scripts/conf/training/nemotron/nemotron_340b.yaml, the recipe with this run's "
+                   "TP 8 / PP 8 / VPP 12 / micro-batch 1 / sequence parallel, sets "
+                   "activations_checkpoint_granularity null and optim.grad_sync_dtype bf16")
     if 'force-balance the token distribution' in notes:
         par.append('moe_imbalance: 1.0')
         why.append("moe_imbalance 1.0: the notes quote the source, 'we force-balance the token distribution "

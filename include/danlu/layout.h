@@ -52,12 +52,14 @@ struct Layout {
   // the mean at ep 8-64 (DeepSeek-V3 report sec. 2.1.2 and fig. 9; Megatron-Core MoE docs).
   double moe_imbalance = 1.15;
   bool fused_elementwise = true; // false: eager PyTorch elementwise ops (no torch.compile/TE fusion)
+  bool grad_reduce_bf16 = false; // gradients accumulated and reduced in bf16, not fp32 (Megatron-Core
+                                 // DDP grad_reduce_in_fp32 off; NeMo optim.grad_sync_dtype: bf16)
 };
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
-  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, grad_reduce_bf16;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;

@@ -63,7 +63,8 @@ struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
-  std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise;
+  std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
+      grad_reduce_bf16;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -184,6 +185,7 @@ int run_train(const TrainFlags& f) {
   if (!f.tp_comm_overlap.empty()) p.tp_comm_overlap = parse_bool("tp-comm-overlap", f.tp_comm_overlap);
   if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
   if (!f.fused_elementwise.empty()) p.fused_elementwise = parse_bool("fused-elementwise", f.fused_elementwise);
+  if (!f.grad_reduce_bf16.empty()) p.grad_reduce_bf16 = parse_bool("grad-reduce-bf16", f.grad_reduce_bf16);
   if (!f.moe_imbalance.empty()) {
     double v = 0;
     if (!io::parse_number(f.moe_imbalance, &v) || v < 1.0 || v > 64.0) {
@@ -1026,6 +1028,8 @@ int run_cli(int argc, char** argv) {
   train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
   train->add_option("--attention-kernel", tf.attention_kernel, "flash|flash2|unfused (default flash: the family's best fused kernel)");
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
+  train->add_option("--grad-reduce-bf16", tf.grad_reduce_bf16,
+                    "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
   train->add_flag("--timeline", tf.timeline, "with --json: add the step's timeline (lanes and events, as drawn by --svg)");

@@ -39,6 +39,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   const bool fsdp_stack = p.zero.value_or(1) == 3;
   l.attention = p.attention.value_or(fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash);
   l.fused_elementwise = p.fused_elementwise.value_or(true);
+  l.grad_reduce_bf16 = p.grad_reduce_bf16.value_or(false);
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);
   const int cp = l.cp > 0 ? l.cp : 1;

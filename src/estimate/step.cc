@@ -22,6 +22,9 @@ using detail::reduce_scatter_s;
 constexpr double kGiB = 1073741824.0;
 constexpr double kActBytes = 2.0;      // activations are 16-bit in every supported recipe
 constexpr double kGradBytes = 4.0;     // gradients reduced and accumulated in fp32 (Megatron main_grad, FSDP reduce_dtype)
+// ... or in bf16 when the run says so (Megatron-Core DDP grad_reduce_in_fp32 off; NeMo
+// optim.grad_sync_dtype bf16): half the gradient buffer and half the reduction traffic.
+inline double grad_bytes(const Layout& l) { return l.grad_reduce_bf16 ? 2.0 : kGradBytes; }
 constexpr double kMasterBytes = 4.0;   // fp32 master weights
 constexpr double kAdamBytes = 8.0;     // fp32 first and second moments
 constexpr double kWeightBytes = 2.0;   // 16-bit working weights
@@ -372,22 +375,22 @@ StateBytes state_bytes(const RankParams& rp, int layers, const Layout& l) {
   const double expert_shard = std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / l.ep);
   // Parameters weighted by their sharding group, for the sharded states.
   const double sharded = rp.dense / dense_shard + rp.expert / expert_shard;
-  StateBytes b{p * kWeightBytes, p * kGradBytes, p * (kMasterBytes + kAdamBytes)};
+  StateBytes b{p * kWeightBytes, p * grad_bytes(l), p * (kMasterBytes + kAdamBytes)};
   const double per_layer_params = p / (layers > 0 ? layers : 1);
   if (l.zero >= 1) b.opt = sharded * (kMasterBytes + kAdamBytes);
-  if (l.zero >= 2) b.grads = sharded * kGradBytes;
+  if (l.zero >= 2) b.grads = sharded * grad_bytes(l);
   if (l.zero >= 3 && l.pp > 1) {
     // FSDP under a pipeline schedule keeps the stage's weights gathered for the whole step
     // (no reshard between micro-batches) and accumulates unsharded fp32 gradients until the
     // last micro-batch's reduce-scatter (torchtitan: reshard_after_forward off with PP;
     // FSDP2 accumulates unsharded grads in reduce_dtype).
     b.weights = p * kWeightBytes;
-    b.grads += p * kGradBytes;
+    b.grads += p * grad_bytes(l);
   } else if (l.zero >= 3) {
     // Sharded 16-bit weights are not kept: the fp32 master shard serves; two layers are
     // gathered at a time (current + prefetch) with one layer's unsharded fp32 gradient.
     b.weights = 2.0 * per_layer_params * kWeightBytes;
-    b.grads += per_layer_params * kGradBytes;
+    b.grads += per_layer_params * grad_bytes(l);
   }
   return b;
 }
@@ -624,22 +627,22 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       // Under a pipeline: gather once per step (overlapped with the first micro-batch's
       // forward) and reduce-scatter once (with the last micro-batch's backward).
       const double ag = ag_s(weight_bpp);
-      const double rs = rs_s(kGradBytes);
+      const double rs = rs_s(grad_bytes(l));
       dp_exposed = std::max(ag / lay_slow, ag - slow->fwd) + std::max(rs / lay_slow, rs - slow->bwd);
       dp_exposed += (ag + rs - dp_exposed) * s.sm_share;
     } else if (l.zero >= 3) {
       // Per micro-batch: gather weights for forward and again for backward, reduce-scatter
       // gradients; prefetched one layer ahead, so only traffic beyond compute is exposed.
-      const double comm = 2.0 * ag_s(weight_bpp) + rs_s(kGradBytes);
+      const double comm = 2.0 * ag_s(weight_bpp) + rs_s(grad_bytes(l));
       fsdp_exposed_per_mb = std::max(comm / lay_slow, comm - t_mb);
       fsdp_exposed_per_mb += (comm - fsdp_exposed_per_mb) * s.sm_share;
     } else {
       double grad_comm;
       double param_comm = 0;
       if (l.zero == 0) {
-        grad_comm = ar_s(kGradBytes);
+        grad_comm = ar_s(grad_bytes(l));
       } else {
-        grad_comm = rs_s(kGradBytes);
+        grad_comm = rs_s(grad_bytes(l));
         param_comm = ag_s(kWeightBytes);
       }
       // Bucketed: overlapped with the last micro-batch's backward; the last bucket (about one
