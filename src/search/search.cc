@@ -230,6 +230,8 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
         l.micro_batch = b;
         for (int sp = 0; sp <= (jb.tp > 1 ? 1 : 0); ++sp) {
           l.sequence_parallel = sp == 1;
+          bool lighter_fits = false;  // no recompute or selective fits this layout already
+          double fastest_s = 0;       // step time without recompute (OOM or not): a lower bound for full:N
           for (Recompute rc : modes) {
             l.recompute = rc;
             l.recompute_num_layers = 0;
@@ -241,7 +243,15 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
             }
             Result r = estimate_step(m, cg, l, w);
             ++L.evaluated;
-            if (rc == Recompute::full && !r.oom) {
+            if (rc != Recompute::full && !r.oom) lighter_fits = true;
+            if (rc == Recompute::none) fastest_s = r.step_s;
+            // Block recompute is what one reaches for when nothing lighter fits (as the defaults
+            // do), and only where it could enter the top K or the Pareto front: it is no faster
+            // than no recompute and needs no less memory than recomputing every layer.
+            const bool may_place = !opt.prune || fastest_s <= 0 || fastest_s < L.kth(k) ||
+                                   (opt.count_faster_than_s > 0 && fastest_s < opt.count_faster_than_s) ||
+                                   !L.dominated(fastest_s, r.peak_memory_gib, cg.gpus);
+            if (rc == Recompute::full && !r.oom && !lighter_fits && may_place) {
               // Recompute only as many layers per chunk as fit (Megatron's block method): memory
               // falls as more layers are recomputed, so bisect for the fewest.
               StageSplit split;
