@@ -749,6 +749,20 @@ TEST(CliOk, ValidateTrainingJsonExplainsEachRun) {
   EXPECT_GE(with_memory, 10);
 }
 
+TEST(CliOk, PlanTakesBlockRecomputeAndBf16Gradients) {
+  // Recomputing 2 of 16 layers per stage is faster than recomputing all of them.
+  const std::vector<std::string> base = {"plan", "--model", "llama3-8b", "--gpus", "64", "--tokens", "1e11",
+                                         "--trials", "10", "--pp", "2", "--recompute", "full", "--json"};
+  std::vector<std::string> block = base;
+  block.insert(block.end(), {"--recompute-num-layers", "2", "--grad-reduce-bf16", "true"});
+  const RunResult a = run(base);
+  const RunResult b = run(block);
+  expect_clean_success(base, a);
+  expect_clean_success(block, b);
+  EXPECT_LT(nlohmann::json::parse(b.out)["step_time_s"].get<double>(),
+            nlohmann::json::parse(a.out)["step_time_s"].get<double>());
+}
+
 TEST(CliOk, InferSweepAndMaxModel) {
   TempDir dir;
   const std::string svg = (dir.path() / "frontier.svg").string();

@@ -336,6 +336,13 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   p.micro_batch = int_opt("micro-batch", f.micro_batch, 1, 1'000'000);
   p.zero = int_opt("zero", f.zero, 0, 3);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
+  p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
+  if (!f.grad_reduce_bf16.empty()) {
+    if (f.grad_reduce_bf16 != "true" && f.grad_reduce_bf16 != "on" && f.grad_reduce_bf16 != "false" && f.grad_reduce_bf16 != "off") {
+      throw InputError(fmt::format("--grad-reduce-bf16: '{}' is not one of true, false, on, off", f.grad_reduce_bf16.substr(0, 40)));
+    }
+    p.grad_reduce_bf16 = f.grad_reduce_bf16 == "true" || f.grad_reduce_bf16 == "on";
+  }
   unsigned flags = 0;
   const Layout l = resolve_layout(job.model, job.c, p, &w, job.global_batch_set, &flags);
   const LayoutIssue issue = check_layout(job.model, job.c, l, w);
@@ -1070,6 +1077,10 @@ int run_cli(int argc, char** argv) {
   plan->add_option("--vpp", plf.vpp, "virtual pipeline chunks");
   plan->add_option("--micro-batch", plf.micro_batch, "sequences per micro-batch");
   plan->add_option("--recompute", plf.recompute, "none|selective|selective-op|full");
+  plan->add_option("--recompute-num-layers", plf.recompute_num_layers,
+                   "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
+  plan->add_option("--grad-reduce-bf16", plf.grad_reduce_bf16,
+                   "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
   plan->add_option("--zero", plf.zero, "0..3");
   plan->add_option("--failures-per-gpu-hour", pf.failures, "interruptions per GPU-hour (default: Llama 3 405B's 419 in 54 days on 16,384 GPUs)");
   plan->add_option("--restart-s", pf.restart_s, "seconds to detect, replace and restart after a failure (default 600)");
