@@ -171,21 +171,11 @@ int run_train(const TrainFlags& f) {
   p.last_stage_layers = int_opt("last-stage-layers", f.last_stage_layers, 1, 100'000);
   p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
-  if (!f.sequence_parallel.empty()) {
-    if (f.sequence_parallel == "true" || f.sequence_parallel == "on") p.sequence_parallel = true;
-    else if (f.sequence_parallel == "false" || f.sequence_parallel == "off") p.sequence_parallel = false;
-    else throw InputError(fmt::format("--sequence-parallel: '{}' is not one of true, false, on, off", f.sequence_parallel.substr(0, 40)));
-  }
-
-  auto parse_bool = [](const std::string& name, const std::string& v) {
-    if (v == "true" || v == "on") return true;
-    if (v == "false" || v == "off") return false;
-    throw InputError(fmt::format("--{}: '{}' is not one of true, false, on, off", name, v.substr(0, 40)));
-  };
-  if (!f.tp_comm_overlap.empty()) p.tp_comm_overlap = parse_bool("tp-comm-overlap", f.tp_comm_overlap);
+  p.sequence_parallel = bool_opt("sequence-parallel", f.sequence_parallel);
+  p.tp_comm_overlap = bool_opt("tp-comm-overlap", f.tp_comm_overlap);
   if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
-  if (!f.fused_elementwise.empty()) p.fused_elementwise = parse_bool("fused-elementwise", f.fused_elementwise);
-  if (!f.grad_reduce_bf16.empty()) p.grad_reduce_bf16 = parse_bool("grad-reduce-bf16", f.grad_reduce_bf16);
+  p.fused_elementwise = bool_opt("fused-elementwise", f.fused_elementwise);
+  p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
   if (!f.moe_imbalance.empty()) {
     double v = 0;
     if (!io::parse_number(f.moe_imbalance, &v) || v < 1.0 || v > 64.0) {
@@ -337,12 +327,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   p.zero = int_opt("zero", f.zero, 0, 3);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
   p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
-  if (!f.grad_reduce_bf16.empty()) {
-    if (f.grad_reduce_bf16 != "true" && f.grad_reduce_bf16 != "on" && f.grad_reduce_bf16 != "false" && f.grad_reduce_bf16 != "off") {
-      throw InputError(fmt::format("--grad-reduce-bf16: '{}' is not one of true, false, on, off", f.grad_reduce_bf16.substr(0, 40)));
-    }
-    p.grad_reduce_bf16 = f.grad_reduce_bf16 == "true" || f.grad_reduce_bf16 == "on";
-  }
+  p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
   unsigned flags = 0;
   const Layout l = resolve_layout(job.model, job.c, p, &w, job.global_batch_set, &flags);
   const LayoutIssue issue = check_layout(job.model, job.c, l, w);

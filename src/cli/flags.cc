@@ -32,6 +32,13 @@ std::optional<int> int_opt(const std::string& name, const std::string& text, lon
   return static_cast<int>(*v);
 }
 
+std::optional<bool> bool_opt(const std::string& name, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (text == "true" || text == "on") return true;
+  if (text == "false" || text == "off") return false;
+  throw InputError(fmt::format("--{}: '{}' is not one of true, false, on, off", name, text.substr(0, 40)));
+}
+
 double real_flag(const std::string& name, const std::string& text, double lo, double hi, double fallback) {
   if (text.empty()) return fallback;
   double v = 0;
