@@ -102,8 +102,10 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   }
   const bool choose_layers = !p.recompute && !p.recompute_num_layers;
   // Sets x to the recompute mode `rc`; for a chosen full recompute, the fewest layers per chunk
-  // that fit (all of them when none does). True when x is valid and fits.
-  auto try_mode = [&](Layout& x, Recompute rc, const Workload& wx) {
+  // that fit (all of them when none does). Says whether x fits, runs out of memory (its peak in
+  // *peak_gib) or is no valid layout.
+  enum class Fit { kFits, kOom, kInvalid };
+  auto try_mode = [&](Layout& x, Recompute rc, const Workload& wx, double* peak_gib) {
     x.recompute = rc;
     if (rc == Recompute::full && choose_layers) {
       StageSplit split;
@@ -111,12 +113,14 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
       for (int n = 1; n < per_chunk; ++n) {
         x.recompute_num_layers = n;
         if (check_layout(m, c, x, wx) != LayoutIssue::kOk) break;
-        if (!estimate_step(m, c, x, wx).oom) return true;
+        if (!estimate_step(m, c, x, wx).oom) return Fit::kFits;
       }
       x.recompute_num_layers = 0;
     }
-    if (check_layout(m, c, x, wx) != LayoutIssue::kOk) return false;
-    return !estimate_step(m, c, x, wx).oom;
+    if (check_layout(m, c, x, wx) != LayoutIssue::kOk) return Fit::kInvalid;
+    const Result r = estimate_step(m, c, x, wx);
+    *peak_gib = r.peak_memory_gib;
+    return r.oom ? Fit::kOom : Fit::kFits;
   };
 
   if (p.pp || p.dp) {
@@ -126,9 +130,9 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
     if (!p.dp) l.dp = static_cast<int>(rest / (l.pp > 0 ? l.pp : 1));
     l.recompute = modes[0];
     Layout x = finish(l);  // (the recompute loop below keeps x's micro_batch)
+    double peak_gib = 0;
     for (int i = 0; i < n_modes; ++i) {
-      if (try_mode(x, modes[i], *w)) break;
-      if (check_layout(m, c, x, *w) != LayoutIssue::kOk) break;
+      if (try_mode(x, modes[i], *w, &peak_gib) != Fit::kOom) break;
     }
     *flags = f;
     return x;
@@ -154,20 +158,15 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
       if (fsdp_local_batch && x.pp == 1 && wx.global_batch % x.dp == 0) {
         x.micro_batch = static_cast<int>(wx.global_batch / x.dp);
       }
-      if (try_mode(x, modes[i], wx)) {
+      double peak_gib = 0;
+      const Fit fit = try_mode(x, modes[i], wx, &peak_gib);
+      if (fit == Fit::kFits) {
         best = x;
         found = true;
         break;
       }
-      if (check_layout(m, c, x, wx) != LayoutIssue::kOk) continue;
-      const Result r = estimate_step(m, c, x, wx);
-      if (!r.oom) {
-        best = x;
-        found = true;
-        break;
-      }
-      if (r.peak_memory_gib < best_mem) {
-        best_mem = r.peak_memory_gib;
+      if (fit == Fit::kOom && peak_gib < best_mem) {
+        best_mem = peak_gib;
         best = x;
       }
     }

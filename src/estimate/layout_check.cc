@@ -83,10 +83,7 @@ bool split_stages(int layers, const Layout& l, StageSplit* out) {
     // One rank holds every layer (vpp > 1 without a pipeline is refused by check_layout).
     s.first = s.middle = s.last = layers;
     s.min_chunk = s.max_chunk = layers / l.vpp;
-    const int rec = l.recompute != Recompute::full         ? 0
-                    : l.recompute_num_layers <= 0            ? layers
-                    : l.recompute_num_layers * l.vpp < layers ? l.recompute_num_layers * l.vpp
-                                                              : layers;
+    const int rec = recomputed_layers(l, layers);  // one chunk (vpp is 1 on a valid layout)
     s.rec_first = s.rec_middle = s.rec_last = rec;
     s.rec_total = rec;
     *out = s;

@@ -248,10 +248,12 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
             // Block recompute is what one reaches for when nothing lighter fits (as the defaults
             // do), and only where it could enter the top K or the Pareto front: it is no faster
             // than no recompute and needs no less memory than recomputing every layer.
-            const bool may_place = !opt.prune || fastest_s <= 0 || fastest_s < L.kth(k) ||
-                                   (opt.count_faster_than_s > 0 && fastest_s < opt.count_faster_than_s) ||
-                                   !L.dominated(fastest_s, r.peak_memory_gib, cg.gpus);
-            if (rc == Recompute::full && !r.oom && !lighter_fits && may_place) {
+            auto may_place = [&] {
+              return !opt.prune || fastest_s <= 0 || fastest_s < L.kth(k) ||
+                     (opt.count_faster_than_s > 0 && fastest_s < opt.count_faster_than_s) ||
+                     !L.dominated(fastest_s, r.peak_memory_gib, cg.gpus);
+            };
+            if (rc == Recompute::full && !r.oom && !lighter_fits && may_place()) {
               // Recompute only as many layers per chunk as fit (Megatron's block method): memory
               // falls as more layers are recomputed, so bisect for the fewest.
               StageSplit split;
