@@ -386,6 +386,8 @@ const std::vector<BadCase>& bad_cases() {
       {"BadPrecision", {"train", "--precision", "bf61"}, {"'bf61'", "did you mean 'bf16'", "fp8"}},
       {"BadRecompute", {"train", "--recompute", "ful"}, {"'ful'", "did you mean 'full'", "selective"}},
       {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
+      {"BadGradReduceBf16", {"train", "--grad-reduce-bf16", "yes"}, {"--grad-reduce-bf16", "'yes'", "true, false"}},
+      {"PlanBadGradReduceBf16", {"plan", "--grad-reduce-bf16", "2"}, {"--grad-reduce-bf16", "'2'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",
        {"train", "--gpus", "64", "--tp", "8", "--pp", "2", "--dp", "3"},
