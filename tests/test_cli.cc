@@ -300,6 +300,7 @@ const fs::path& fixtures() {
     write_file(d / "runs-kind-newline.yaml", replace_once(run, "kind: training", "kind: \"train\\ning\""));
     write_file(d / "runs-no-model.yaml", replace_once(run, "  model:\n    preset: llama3-8b\n", ""));
     write_file(d / "runs-bad-precision.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  precision: bf17\n"));
+    write_file(d / "runs-bad-fused-loss.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  fused_loss: sometimes\n"));
     write_file(d / "runs-bad-recompute.yaml",
                replace_once(run, "    micro_batch: 1\n", "    micro_batch: 1\n    recompute: partial\n"));
     write_file(d / "runs-neg-gpus.yaml", replace_once(run, "gpus: 8", "gpus: -8"));
@@ -388,6 +389,7 @@ const std::vector<BadCase>& bad_cases() {
       {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
       {"BadGradReduceBf16", {"train", "--grad-reduce-bf16", "yes"}, {"--grad-reduce-bf16", "'yes'", "true, false"}},
       {"PlanBadGradReduceBf16", {"plan", "--grad-reduce-bf16", "2"}, {"--grad-reduce-bf16", "'2'", "true, false"}},
+      {"BadFusedLoss", {"train", "--fused-loss", "maybe"}, {"--fused-loss", "'maybe'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",
        {"train", "--gpus", "64", "--tp", "8", "--pp", "2", "--dp", "3"},
@@ -483,6 +485,9 @@ const std::vector<BadCase>& bad_cases() {
       {"RunsBadPrecision",
        {"validate", "--runs", "@runs-bad-precision.yaml"},
        {"@runs-bad-precision.yaml:9:", "'bf17'", "did you mean 'bf16'"}},
+      {"RunsBadFusedLoss",
+       {"validate", "--runs", "@runs-bad-fused-loss.yaml"},
+       {"@runs-bad-fused-loss.yaml:9:", "fused_loss", "'sometimes'"}},
       {"RunsBadRecompute",
        {"validate", "--runs", "@runs-bad-recompute.yaml"},
        {"@runs-bad-recompute.yaml:15:", "'partial'"}},

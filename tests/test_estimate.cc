@@ -796,3 +796,55 @@ TEST(Torus, TensorParallelOnTpuPaysForItsAxis) {
 }
 
 }  // namespace
+
+namespace {
+
+// ------------------------------------------------------------------ loss kernel
+
+TEST(LossKernel, EagerCrossEntropyHoldsMoreOfTheLogitsAtItsPeak) {
+  // Only the last pipeline stage computes the loss; an eager PyTorch cross-entropy keeps
+  // 12 B per logit at its peak (tp 1) and DTensor's loss_parallel 16 B (tp > 1), against
+  // 10 B for a fused kernel. Nothing else in the stage's memory changes.
+  const Model m = preset("llama3-8b");
+  const Workload w = work(8192, 64);
+  for (int tp : {1, 4}) {
+    Layout fused = layout(tp, 2, 8 / tp * 2, 1, Recompute::selective);
+    Layout eager = fused;
+    eager.fused_loss = false;
+    const Cluster c = h100(32);
+    ASSERT_EQ(danlu::check_layout(m, c, fused, w), LayoutIssue::kOk);
+    const Result rf = estimate(m, c, fused, w);
+    const Result re = estimate(m, c, eager, w);
+    const double logits = 8192.0 * fused.micro_batch * m.vocab / tp;
+    const double extra = tp > 1 ? 6.0 : 2.0;
+    EXPECT_NEAR((re.last.activations_gib - rf.last.activations_gib) * kGiB, logits * extra, logits * 1e-6) << tp;
+    EXPECT_DOUBLE_EQ(re.first.activations_gib, rf.first.activations_gib) << tp;
+    // The eager loss also moves more bytes: the last stage never gets faster.
+    EXPECT_GE(re.step_s, rf.step_s) << tp;
+  }
+}
+
+TEST(LossKernel, DefaultFollowsTheStack) {
+  // ZeRO-3 on a GPU fabric is the PyTorch-native stack (FSDP2/torchtitan): eager loss. XLA
+  // (TPU) and Megatron-style ZeRO-1 fuse it; eager elementwise ops imply an eager loss; a
+  // stated value wins.
+  const Model m = preset("llama3-8b");
+  auto resolve = [&](const Cluster& c, danlu::PartialLayout p) {
+    Workload w = work(4096, 256);
+    unsigned flags = 0;
+    return danlu::resolve_layout(m, c, p, &w, true, &flags).fused_loss;
+  };
+  danlu::PartialLayout p;
+  p.zero = 3;
+  EXPECT_FALSE(resolve(h100(64), p));
+  EXPECT_TRUE(resolve(danlu::make_cluster(cat(), "tpu-v5p", 64, 0, "", 0), p));
+  p.fused_loss = true;
+  EXPECT_TRUE(resolve(h100(64), p));
+  danlu::PartialLayout q;
+  q.zero = 1;
+  EXPECT_TRUE(resolve(h100(64), q));
+  q.fused_elementwise = false;
+  EXPECT_FALSE(resolve(h100(64), q));
+}
+
+}  // namespace

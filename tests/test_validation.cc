@@ -5,6 +5,7 @@
 // docs/validation.md). Tighten as the model improves; never loosen.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -149,11 +150,10 @@ TEST(Rank, BestIsNeverSlowerThanAPublishedLayoutInsideTheSearchSpace) {
 namespace {
 
 TEST(Validation, PeakMemoryWhereMeasured) {
-  // Runs that state a measured peak (torchtitan: max over GPUs). The target is a
-  // median |error| <= 10 %; it was 9.9 % until the 405B interleaved run got torchtitan's real
-  // schedule (2 stages per rank, micro-batch 2: its error went from -7 % to -13 %), and is
-  // 12.9 % now — every full-recompute torchtitan run is 10-28 % low (docs/validation.md).
-  // The bound guards against regression; never more than 30 % off.
+  // Runs that state a measured peak (torchtitan: max over GPUs). The target: median
+  // |error| <= 10 %. It was 12.9 % while the loss was modelled as Megatron's fused kernel;
+  // torchtitan's eager cross-entropy (DTensor loss_parallel under TP) brought it to 6 %. The
+  // 405B pipeline runs stay 10-20 % low (docs/validation.md).
   const auto out = dev_outcomes(kDev);
   std::vector<double> err;
   for (const auto& o : out) {
@@ -161,8 +161,8 @@ TEST(Validation, PeakMemoryWhereMeasured) {
     err.push_back(std::fabs(100.0 * (o.result.peak_memory_gib / o.measured_peak_memory_gib - 1.0)));
   }
   ASSERT_GE(err.size(), 10u);
-  EXPECT_LE(danlu::percentile(err, 50), 13.0);
-  EXPECT_LE(err.back(), 30.0);
+  EXPECT_LE(danlu::percentile(err, 50), 10.0);
+  EXPECT_LE(*std::max_element(err.begin(), err.end()), 25.0);
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ def additions(r):
         top.append('attention_kernel: flash')
         why.append('attention_kernel flash: Megatron-Core runs attention through Transformer Engine (cuDNN fused '
                    'attention), also under Megatron-FSDP (ZeRO-3)')
+        top.append('fused_loss: true')
+        why.append("fused_loss true: Megatron-Core computes the loss with its own vocab-parallel cross-entropy "
+                   "(megatron/core/tensor_parallel/cross_entropy.py), also under Megatron-FSDP")
     if rid.startswith('torchtitan'):
         top.append('attention_kernel: flash2')
         why.append('attention_kernel flash2: torch SDPA on H100 dispatches its FlashAttention-2 backend '
@@ -35,6 +38,10 @@ def additions(r):
             top.append('selective_recompute: op')
             why.append("selective_recompute op: torchtitan's selective AC option defaults to 'op' "
                        "(per-op SAC, named in the asynctp notes)")
+        top.append('fused_loss: false')
+        why.append("fused_loss false: torchtitan compiles each TransformerBlock but not its loss "
+                   "(train.py: 'compiling loss function causes CUDA errors, turning off for now'); "
+                   "F.cross_entropy runs eagerly on pred.float(), through DTensor loss_parallel when TP is on")
         techniques = notes[notes.find('Techniques'):] if 'Techniques' in notes else notes
         if 'compile' not in techniques.split(';')[0] and 'compile' not in notes:
             top.append('fused_elementwise: false')

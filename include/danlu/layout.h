@@ -52,6 +52,10 @@ struct Layout {
   // the mean at ep 8-64 (DeepSeek-V3 report sec. 2.1.2 and fig. 9; Megatron-Core MoE docs).
   double moe_imbalance = 1.15;
   bool fused_elementwise = true; // false: eager PyTorch elementwise ops (no torch.compile/TE fusion)
+  // Cross-entropy over the logits: true = a fused vocab-parallel kernel (Megatron-Core,
+  // XLA); false = eager PyTorch F.cross_entropy on an fp32 upcast, through DTensor's
+  // loss_parallel when tp > 1 (torchtitan, which compiles its blocks but not its loss).
+  bool fused_loss = true;
   bool grad_reduce_bf16 = false; // gradients accumulated and reduced in bf16, not fp32 (Megatron-Core
                                  // DDP grad_reduce_in_fp32 off; NeMo optim.grad_sync_dtype: bf16)
 };
@@ -59,7 +63,7 @@ struct Layout {
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
-  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, grad_reduce_bf16;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;

@@ -64,7 +64,7 @@ struct TrainFlags {
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
   std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
-      grad_reduce_bf16;
+      fused_loss, grad_reduce_bf16;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -175,6 +175,7 @@ int run_train(const TrainFlags& f) {
   p.tp_comm_overlap = bool_opt("tp-comm-overlap", f.tp_comm_overlap);
   if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
   p.fused_elementwise = bool_opt("fused-elementwise", f.fused_elementwise);
+  p.fused_loss = bool_opt("fused-loss", f.fused_loss);
   p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
   if (!f.moe_imbalance.empty()) {
     double v = 0;
@@ -1020,6 +1021,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
   train->add_option("--attention-kernel", tf.attention_kernel, "flash|flash2|unfused (default flash: the family's best fused kernel)");
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
+  train->add_option("--fused-loss", tf.fused_loss,
+                    "true|false: false models an eager PyTorch cross-entropy (default: false with --zero 3 on GPUs, "
+                    "as torchtitan; else --fused-elementwise)");
   train->add_option("--grad-reduce-bf16", tf.grad_reduce_bf16,
                     "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");

@@ -39,6 +39,10 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   const bool fsdp_stack = p.zero.value_or(1) == 3;
   l.attention = p.attention.value_or(fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash);
   l.fused_elementwise = p.fused_elementwise.value_or(true);
+  // The PyTorch-native stack on a switched GPU fabric (FSDP2 / torchtitan) computes its loss in
+  // eager PyTorch even when it compiles the transformer blocks (torchtitan train.py: compiling
+  // the loss is left off); XLA (TPU, Trainium) and Megatron-Core fuse it.
+  l.fused_loss = p.fused_loss.value_or(l.fused_elementwise && !(fsdp_stack && c.acc.torus_dims == 0));
   l.grad_reduce_bf16 = p.grad_reduce_bf16.value_or(false);
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);

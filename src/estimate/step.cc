@@ -299,6 +299,30 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   return c;
 }
 
+// Cross-entropy over the rank's T x vocab/tp logits, per logit: HBM bytes moved (forward +
+// backward), kernels launched, and the bytes live at the loss's peak.
+//  - fused (Megatron-Core vocab-parallel cross-entropy, XLA): write the fp32 logits, read
+//    them for max and sum, write the gradient: 4 passes of 4 B over 3 kernels; live: the
+//    16-bit logits, the fp32 softmax kept for backward, its fp32 gradient (2+4+4 B).
+//  - eager, tp 1 (ATen F.cross_entropy on pred.float()): forward upcast (2 read + 4 write),
+//    log_softmax (two reads, one write: 12), backward zeros_like (4), log_softmax backward
+//    (two reads, one write: 12), downcast (4 + 2): 40 B over 6 kernels. Peak in backward:
+//    the saved log-probabilities, nll_loss's gradient and log_softmax's gradient (4+4+4 B);
+//    the forward's 16-bit logits + upcast + log-probabilities (2+4+4) stay below it.
+//  - eager, tp > 1 (DTensor loss_parallel, torch/distributed/tensor/parallel/loss.py):
+//    forward upcast 6, amax 4, x - max 8, exp 8, sum 4, shifted - logsumexp 8 (38 B);
+//    backward zeros_like 4, exp(x) 8, grad + exp 12, * grad_output 8, downcast 6 (38 B):
+//    76 B over 12 kernels. Peak in backward: the log-probabilities, the zeros_like gradient
+//    and two of exp / sum / product at a time (4+4+4+4 B).
+struct LossKernel {
+  double traffic_bytes, kernels, live_bytes;
+};
+LossKernel loss_kernel(const Layout& l) {
+  if (l.fused_loss) return {16.0, 3.0, kActBytes + 4.0 + 4.0};
+  if (l.tp > 1) return {76.0, 12.0, 16.0};
+  return {40.0, 6.0, 12.0};
+}
+
 // Output head (+ loss) and embedding on the last / first rank, per micro-batch.
 struct EdgeCost {
   double head_f = 0, head_b = 0, head_mem = 0, head_tp = 0;
@@ -318,8 +342,8 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   r16.in_bytes = kActBytes;
   e.head_f = gemm_s(r16, T, v, h);
   e.head_b = gemm_s(r16, T, h, v) + gemm_s(r16, h, v, T);
-  // Cross-entropy over fp32 logits: write logits, read for max/sum, write grad (4 passes).
-  e.head_mem = mem_s(s.r, 4.0 * T * v * 4.0, 3);
+  const LossKernel lk = loss_kernel(l);
+  e.head_mem = mem_s(s.r, lk.traffic_bytes * T * v, lk.kernels);
   // Vocab-parallel head: with SP its input is all-gathered forward and reduce-scattered
   // backward; without SP the backward all-reduces the input gradient. The vocab-parallel
   // embedding all-reduces (SP: reduce-scatters) its output forward.
@@ -547,11 +571,8 @@ StageMemory stage_memory(int rank, int layers, int recomputed, const RankCost& r
     act += layer_activation_bytes(m, none, s, rc.moe_layers > 0);
   }
   if (rank == l.pp - 1) {
-    // Loss on the last micro-batch: 16-bit logits, fp32 softmax kept for the backward, and the
-    // fp32 gradient it produces (fused vocab-parallel cross-entropy, Megatron); an eager loss
-    // also keeps the fp32 upcast of the logits.
-    const double per_logit = kActBytes + 4.0 + 4.0 + (l.fused_elementwise ? 0.0 : 4.0);
-    act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * per_logit;
+    // Loss on the last micro-batch: what the cross-entropy keeps live at its peak (loss_kernel).
+    act += s.tokens * (m.vocab / static_cast<double>(l.tp)) * loss_kernel(l).live_bytes;
   }
   // The embedding output is layer 1's (already counted) input; GPT-style models add its
   // 1-byte dropout mask (Korthikanti et al. 2022 sec. 4.3).

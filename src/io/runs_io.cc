@@ -57,6 +57,9 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
     if (n["fused_elementwise"] && !n["fused_elementwise"].IsNull()) {
       r.layout.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
     }
+    if (n["fused_loss"] && !n["fused_loss"].IsNull()) {
+      r.layout.fused_loss = io::boolean(n, "fused_loss", origin, true);
+    }
     const std::string sel = io::text(n, "selective_recompute", origin, false);
     if (!sel.empty() && sel != "op" && sel != "core_attention") {
       throw InputError(fmt::format("{}: selective_recompute '{}' is not one of core_attention, op",

@@ -88,7 +88,8 @@ bool boolean(const YAML::Node& parent, const char* key, const std::string& origi
     if (s == "true" || s == "True" || s == "yes") return true;
     if (s == "false" || s == "False" || s == "no") return false;
   }
-  throw InputError(fmt::format("{}: field '{}' must be true or false", where(origin, n), key));
+  const std::string got = n.IsScalar() ? fmt::format(", not '{}'", n.Scalar().substr(0, 40)) : std::string(", not a list or mapping");
+  throw InputError(fmt::format("{}: field '{}' must be true or false{}", where(origin, n), key, got));
 }
 
 std::string text(const YAML::Node& parent, const char* key, const std::string& origin, bool required) {

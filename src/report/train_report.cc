@@ -135,7 +135,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
         {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)},
         {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero},
         {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", attention_kernel_name(l.attention)},
-        {"fused_elementwise", l.fused_elementwise},
+        {"fused_elementwise", l.fused_elementwise}, {"fused_loss", l.fused_loss},
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
         {"micro_batches", r.micro_batches}}},
       {"defaulted", defaulted},
