@@ -389,6 +389,11 @@ const std::vector<BadCase>& bad_cases() {
       {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
       {"BadGradReduceBf16", {"train", "--grad-reduce-bf16", "yes"}, {"--grad-reduce-bf16", "'yes'", "true, false"}},
       {"PlanBadGradReduceBf16", {"plan", "--grad-reduce-bf16", "2"}, {"--grad-reduce-bf16", "'2'", "true, false"}},
+      {"EtpOnDenseModel", {"train", "--model", "llama3-8b", "--gpus", "8", "--etp", "2"}, {"--etp 2", "no routed experts", "allowed: 1"}},
+      {"EtpTooLarge",
+       {"train", "--model", "mixtral-8x7b", "--gpus", "16", "--tp", "2", "--pp", "1", "--dp", "8", "--ep", "8", "--etp", "4"},
+       {"ep*etp = 32", "tp*cp*dp = 16"}},
+      {"EtpNotANumber", {"train", "--etp", "two"}, {"--etp", "'two'"}},
       {"BadFusedLoss", {"train", "--fused-loss", "maybe"}, {"--fused-loss", "'maybe'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",
@@ -1043,6 +1048,31 @@ TEST(CliOk, TrainJsonWithExplicitLayoutAndHfModel) {
   EXPECT_EQ(j["layout"].value("dp", 0), 8);
   EXPECT_EQ(j["layout"].value("global_batch", 0), 256);
   EXPECT_EQ(j["layout"].value("precision", std::string()), "fp8");
+}
+
+TEST(CliOk, TrainMoeWithExpertTensorParallel) {
+  // --etp splits each expert over ranks: the layout line and the JSON say so, and the
+  // expert weights a GPU holds fall.
+  const std::vector<std::string> base = {"train", "--json", "--model", "mixtral-8x7b", "--gpus", "64", "--tp", "8",
+                                         "--pp", "2", "--dp", "4", "--ep", "4", "--seq-len", "4096",
+                                         "--global-batch", "256", "--fused-loss", "true"};
+  std::vector<std::string> two = base;
+  two.insert(two.end(), {"--etp", "2"});
+  const RunResult r1 = run(base);
+  const RunResult r2 = run(two);
+  expect_clean_success(base, r1);
+  expect_clean_success(two, r2);
+  const auto j1 = nlohmann::json::parse(r1.out, nullptr, false);
+  const auto j2 = nlohmann::json::parse(r2.out, nullptr, false);
+  ASSERT_FALSE(j1.is_discarded() || j2.is_discarded());
+  EXPECT_EQ(j1["layout"].value("etp", 0), 1);
+  EXPECT_EQ(j2["layout"].value("etp", 0), 2);
+  EXPECT_TRUE(j2["layout"].value("fused_loss", false));
+  EXPECT_LT(j2["memory"]["first_stage"].value("weights_gib", 1e9), j1["memory"]["first_stage"].value("weights_gib", 0.0));
+  const RunResult text = run({"train", "--model", "mixtral-8x7b", "--gpus", "64", "--tp", "8", "--pp", "2", "--dp", "4",
+                              "--ep", "4", "--etp", "2", "--seq-len", "4096", "--global-batch", "256"});
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("ep=4 etp=2"), std::string::npos) << text.out.substr(0, 600);
 }
 
 TEST(CliOk, TrainYamlModel) {

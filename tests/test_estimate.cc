@@ -848,3 +848,41 @@ TEST(LossKernel, DefaultFollowsTheStack) {
 }
 
 }  // namespace
+
+namespace {
+
+// ------------------------------------------------------------------ expert tensor parallel
+
+TEST(ExpertTensorParallel, SplitsExpertWeightsNotWork) {
+  // Each routed expert split over etp ranks: the expert weights a rank holds fall by etp, the
+  // FLOPs of the step stay, and the extra all-gather / reduce-scatter pair per MoE layer only
+  // adds communication.
+  const Model m = preset("mixtral-8x7b");
+  const Cluster c = h100(64);
+  const Workload w = work(4096, 256);
+  Layout base = layout(8, 2, 4, 1, Recompute::full);
+  base.ep = 4;
+  ASSERT_EQ(danlu::check_layout(m, c, base, w), LayoutIssue::kOk);
+  const Result r1 = estimate(m, c, base, w);
+  double prev_weights = r1.first.weights_gib;
+  for (int etp : {2, 4, 8}) {
+    Layout l = base;
+    l.etp = etp;
+    ASSERT_EQ(danlu::check_layout(m, c, l, w), LayoutIssue::kOk) << etp;
+    const Result r = estimate(m, c, l, w);
+    EXPECT_LT(r.first.weights_gib, prev_weights) << etp;
+    prev_weights = r.first.weights_gib;
+    EXPECT_DOUBLE_EQ(r.model_flops_per_step, r1.model_flops_per_step) << etp;
+    EXPECT_NEAR(r.hardware_flops_per_step, r1.hardware_flops_per_step, 1e-9 * r1.hardware_flops_per_step) << etp;
+    EXPECT_GT(r.time.tp_comm_s, r1.time.tp_comm_s) << etp;
+  }
+  // The expert weights alone: halving them with etp 2 removes exactly half of the routed
+  // experts' bytes (the attention and router weights stay).
+  Layout two = base;
+  two.etp = 2;
+  const double expert_params_per_rank = 32.0 / 2 * (8.0 / 4) * 3.0 * 4096 * 14336;  // layers/pp x local experts x 3 mats
+  const double drop_gib = (r1.first.weights_gib - estimate(m, c, two, w).first.weights_gib);
+  EXPECT_NEAR(drop_gib * kGiB, expert_params_per_rank / 2 * 2.0, 1e-6 * expert_params_per_rank);
+}
+
+}  // namespace

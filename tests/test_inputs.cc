@@ -722,6 +722,19 @@ TEST(CheckLayout, MoeIssues) {
   EXPECT_EQ(check(d), LayoutIssue::kOk);
   d.l.ep = 128;  // 256 experts divide by 128, but tp*cp*dp does not
   EXPECT_EQ(check(d), LayoutIssue::kEpTooLarge);
+  d.l.ep = 64;
+  d.l.etp = 2;  // ep*etp = 128 does not divide tp*cp*dp = 64
+  EXPECT_EQ(check(d), LayoutIssue::kEpTooLarge);
+  d.l.ep = 8;  // 8 x 2 fold onto the 64 ranks; 2048 (the expert FFN) divides by 2
+  EXPECT_EQ(check(d), LayoutIssue::kOk);
+  d.l.ep = 1;
+  d.l.etp = 3;  // does not divide the expert FFN width
+  EXPECT_EQ(check(d), LayoutIssue::kEtpInvalid);
+  d.l.etp = 0;
+  EXPECT_EQ(check(d), LayoutIssue::kNonPositive);
+  Case dense = good();
+  dense.l.etp = 2;  // a dense model has no experts to split
+  EXPECT_EQ(check(dense), LayoutIssue::kEtpInvalid);
 }
 
 TEST(CheckLayout, IssueTextsAreDistinct) {
@@ -737,6 +750,7 @@ TEST(CheckLayout, IssueTextsAreDistinct) {
       LayoutIssue::kPrecisionUnsupported,
       LayoutIssue::kExpertsNotDivisible,
       LayoutIssue::kEpTooLarge,
+      LayoutIssue::kEtpInvalid,
       LayoutIssue::kZeroRange,
       LayoutIssue::kNonPositive,
       LayoutIssue::kInterleaveTooFewMb,

@@ -42,7 +42,8 @@ enum class LayoutIssue {
   kInterleaveTooFewMb,   // interleaved schedule with fewer micro-batches than pipeline stages
   kPrecisionUnsupported, // the accelerator has no tensor-core rate for this precision
   kExpertsNotDivisible,  // experts % ep != 0
-  kEpTooLarge,           // ep > dp*tp*cp (the ranks expert parallel may span)
+  kEpTooLarge,           // ep*etp does not divide dp*tp*cp (the ranks expert layers fold onto)
+  kEtpInvalid,           // etp > 1 on a dense model, or not dividing the expert FFN width
   kZeroRange,            // zero outside 0..3
   kNonPositive,          // a degree, batch or length < 1
   kRecomputeLayers,      // recompute_num_layers without recompute full, or more than a chunk holds

@@ -34,6 +34,10 @@ struct Layout {
   int dp = 1;
   int cp = 1;
   int ep = 1;
+  // Expert tensor parallel (Megatron-Core --expert-tensor-parallel-size; MoE parallel folding,
+  // Liu et al. 2025, arXiv 2504.14960): each routed expert's FFN split over etp ranks. Expert
+  // layers fold their own grid etp x ep x edp onto the tp x cp x dp ranks of a stage.
+  int etp = 1;
   int vpp = 1;                 // virtual (interleaved) pipeline chunks per rank
   int micro_batch = 1;         // sequences per micro-batch per data-parallel rank
   bool sequence_parallel = false;
@@ -62,7 +66,7 @@ struct Layout {
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
-  std::optional<int> tp, pp, dp, cp, ep, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
+  std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
   std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;

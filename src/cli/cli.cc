@@ -62,7 +62,7 @@ namespace {
 struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
-  std::string tp, pp, dp, cp, ep, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
+  std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
       fused_loss, grad_reduce_bf16;
   std::string trace, svg, moe_imbalance;
@@ -79,9 +79,20 @@ std::string allowed_precisions(const Accelerator& a) {
 }
 
 std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, const Workload& w, LayoutIssue issue) {
-  const std::string lay = fmt::format("tp={} pp={} dp={} cp={} vpp={} micro_batch={}", l.tp, l.pp, l.dp, l.cp, l.vpp,
-                                      l.micro_batch);
+  std::string lay = fmt::format("tp={} pp={} dp={} cp={} vpp={} micro_batch={}", l.tp, l.pp, l.dp, l.cp, l.vpp,
+                                l.micro_batch);
+  if (m.is_moe()) lay += fmt::format(" ep={} etp={}", l.ep, l.etp);
   switch (issue) {
+    case LayoutIssue::kExpertsNotDivisible:
+      return fmt::format("layout {}: the model's {} routed experts are not divisible by ep={}; allowed ep divides {}", lay,
+                         m.moe.experts, l.ep, m.moe.experts);
+    case LayoutIssue::kEpTooLarge:
+      return fmt::format("layout {}: ep*etp = {} does not divide tp*cp*dp = {}; expert layers fold etp x ep onto those ranks",
+                         lay, static_cast<long>(l.ep) * l.etp, static_cast<long>(l.tp) * l.cp * l.dp);
+    case LayoutIssue::kEtpInvalid:
+      if (!m.is_moe()) return fmt::format("--etp {}: the model has no routed experts; allowed: 1 (etp splits experts)", l.etp);
+      return fmt::format("layout {}: etp={} does not divide the expert FFN width {}; allowed etp divides {}", lay, l.etp,
+                         m.moe.expert_ffn, m.moe.expert_ffn);
     case LayoutIssue::kProductMismatch:
       return fmt::format("layout {}: tp*pp*dp*cp = {:.0f} but --gpus is {}; the product must equal the GPU count", lay,
                          static_cast<double>(l.tp) * l.pp * l.dp * l.cp, c.gpus);
@@ -164,6 +175,7 @@ int run_train(const TrainFlags& f) {
   p.dp = int_opt("dp", f.dp, 1, 10'000'000);
   p.cp = int_opt("cp", f.cp, 1, 1'000'000);
   p.ep = int_opt("ep", f.ep, 1, 1'000'000);
+  p.etp = int_opt("etp", f.etp, 1, 1'000'000);
   p.vpp = int_opt("vpp", f.vpp, 1, 1'000);
   p.micro_batch = int_opt("micro-batch", f.micro_batch, 1, 1'000'000);
   p.zero = int_opt("zero", f.zero, 0, 3);
@@ -1011,6 +1023,7 @@ int run_cli(int argc, char** argv) {
   train->add_option("--dp", tf.dp, "data parallel replicas");
   train->add_option("--cp", tf.cp, "context parallel");
   train->add_option("--ep", tf.ep, "expert parallel");
+  train->add_option("--etp", tf.etp, "expert tensor parallel: each routed expert split over etp ranks (MoE; default 1)");
   train->add_option("--vpp", tf.vpp, "virtual pipeline chunks per rank (interleaved 1F1B)");
   train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
   train->add_option("--recompute-num-layers", tf.recompute_num_layers,

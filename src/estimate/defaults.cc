@@ -27,6 +27,9 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   };
   l.cp = take(p.cp, 1, kDefCp);
   l.ep = take(p.ep, 1, kDefEp);
+  // Megatron-Bridge recipes run experts without tensor parallel (etp 1); Megatron-LM's own
+  // default (etp = tp when unset) must be stated.
+  l.etp = p.etp.value_or(1);
   l.vpp = take(p.vpp, 1, kDefVpp);
   l.micro_batch = take(p.micro_batch, 1, kDefMicroBatch);
   l.zero = take(p.zero, 1, kDefZero);
@@ -74,13 +77,13 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   // local batch in one pass unless told otherwise: micro_batch = global_batch / dp.
   const bool fsdp_local_batch = !p.micro_batch && l.zero == 3 && global_batch_set;
   // Expert parallel for MoE models, when unset: the largest divisor of the expert count that
-  // divides tp*cp*dp and keeps the all-to-all inside one scale-up domain.
+  // divides tp*cp*dp/etp and keeps the all-to-all (members etp apart) inside one scale-up domain.
   auto pick_ep = [&](Layout& x) {
     if (p.ep || !m.is_moe()) return;
     const long pool = static_cast<long>(x.tp) * x.cp * x.dp;
     int best = 1;
-    for (int e = 1; e <= m.moe.experts && e <= c.gpus_per_node; ++e) {
-      if (m.moe.experts % e == 0 && pool % e == 0) best = e;
+    for (int e = 1; e <= m.moe.experts && static_cast<long>(e) * x.etp <= c.gpus_per_node; ++e) {
+      if (m.moe.experts % e == 0 && pool % (static_cast<long>(e) * x.etp) == 0) best = e;
     }
     x.ep = best;
   };

@@ -139,7 +139,7 @@ bool split_stages(int layers, const Layout& l, StageSplit* out) {
 }
 
 LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, const Workload& w) {
-  if (l.tp < 1 || l.pp < 1 || l.dp < 1 || l.cp < 1 || l.ep < 1 || l.vpp < 1 || l.micro_batch < 1 ||
+  if (l.tp < 1 || l.pp < 1 || l.dp < 1 || l.cp < 1 || l.ep < 1 || l.etp < 1 || l.vpp < 1 || l.micro_batch < 1 ||
       w.seq_len < 1 || w.global_batch < 1 || c.gpus < 1) {
     return LayoutIssue::kNonPositive;
   }
@@ -168,8 +168,11 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
   if (c.acc.peak_tflops[static_cast<int>(w.precision)] <= 0) return LayoutIssue::kPrecisionUnsupported;
   if (m.is_moe()) {
     if (m.moe.experts % l.ep != 0) return LayoutIssue::kExpertsNotDivisible;
-    // Expert parallel draws its ranks from tp*cp*dp (expert tensor parallel 1).
-    if ((static_cast<long>(l.dp) * l.tp * l.cp) % l.ep != 0) return LayoutIssue::kEpTooLarge;
+    if (m.moe.expert_ffn % l.etp != 0) return LayoutIssue::kEtpInvalid;
+    // Expert layers fold etp x ep (x expert data parallel) onto the stage's tp*cp*dp ranks.
+    if ((static_cast<long>(l.dp) * l.tp * l.cp) % (static_cast<long>(l.ep) * l.etp) != 0) return LayoutIssue::kEpTooLarge;
+  } else if (l.etp > 1) {
+    return LayoutIssue::kEtpInvalid;
   }
   return LayoutIssue::kOk;
 }
@@ -213,7 +216,8 @@ const char* layout_issue_text(LayoutIssue i) {
       return "the interleaved schedule (vpp > 1) needs at least pp micro-batches per step (global_batch/(dp*micro_batch) >= pp)";
     case LayoutIssue::kPrecisionUnsupported: return "the accelerator has no tensor-core rate for this precision";
     case LayoutIssue::kExpertsNotDivisible: return "routed experts must be divisible by ep";
-    case LayoutIssue::kEpTooLarge: return "ep must divide tp*cp*dp (expert parallel ranks come from them)";
+    case LayoutIssue::kEpTooLarge: return "ep*etp must divide tp*cp*dp (expert layers fold onto those ranks)";
+    case LayoutIssue::kEtpInvalid: return "etp needs a mixture-of-experts model and must divide its expert FFN width";
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
     case LayoutIssue::kRecomputeLayers:

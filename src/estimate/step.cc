@@ -154,11 +154,13 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     add(T, up_cols, h);
     add(T, h, f);
   } else {
-    const double E = m.moe.experts, ep = l.ep;
+    const double E = m.moe.experts, ep = l.ep, etp = l.etp;
     assigned = Tm * m.moe.top_k * l.moe_imbalance;      // balanced load x the busiest rank's excess
     const double local = E / ep;                        // experts on this rank
-    const double per_expert = assigned / local;
-    const double fe = m.moe.expert_ffn;
+    // Expert tensor parallel: the etp ranks of a group gather each other's routed tokens and
+    // each computes 1/etp of every local expert's FFN (same FLOPs, taller and narrower GEMMs).
+    const double per_expert = assigned * etp / local;
+    const double fe = m.moe.expert_ffn / etp;
     add(per_expert, mats_up * fe, h, local);            // grouped GEMM: one small GEMM per expert
     add(per_expert, h, fe, local);
     add(Tm, E, h);                                      // router
@@ -274,14 +276,25 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   // domain up to its size; the share of peers beyond it goes over the NICs.
   if (moe && l.ep > 1) {
     const double n = l.ep;
-    const double g = std::min<double>(l.ep, s.domain);
+    const Group ep_grp = place_group(l.ep, l.etp, s.domain, &s.torus);  // members etp ranks apart
+    const double g = ep_grp.g;
     const double a2a = Tm * m.moe.top_k * l.moe_imbalance * h * kActBytes * (n - 1.0) / n;
-    const double ep_share = place_group(l.ep, 1, s.domain, &s.torus).up_share;
+    const double ep_share = ep_grp.up_share;
     const double t_up = a2a * (g - 1.0) / (n - 1.0) / (s.up.bytes_per_s * ep_share);
     const double t_out = a2a * (n - g) / (n - 1.0) / s.out.bytes_per_s;
     const double one = std::max(t_up, t_out) + (n > g ? s.out.latency_s : s.up.latency_s);
     c.tp_f += 2.0 * one;
     c.tp_b += 2.0 * one;
+  }
+  // Expert tensor parallel (Megatron-Core alltoall dispatcher with etp > 1): after the
+  // all-to-all the etp group all-gathers its routed tokens and reduce-scatters the experts'
+  // partial outputs; the backward does the reverse pair.
+  if (moe && l.etp > 1) {
+    const double gathered = Tm * m.moe.top_k * l.moe_imbalance * l.etp * h * kActBytes;
+    const Group etp_grp = place_group(l.etp, 1, s.domain, &s.torus);
+    const double pair = all_gather_s(gathered, etp_grp, s.up, s.out) + reduce_scatter_s(gathered, etp_grp, s.up, s.out);
+    c.tp_f += pair;
+    c.tp_b += pair;
   }
   // Context parallel (ring attention, Liu et al. 2023; Megatron-CP): each rank passes its
   // K,V block around the ring (cp-1 steps) forward, and K,V plus their gradients backward,
@@ -376,7 +389,7 @@ RankParams rank_params(int dense_layers, int moe_layers, bool has_emb, bool has_
     const double h = m.hidden;
     const double expert = (m.gated_mlp ? 3.0 : 2.0) * h * m.moe.expert_ffn;
     p.dense += moe_layers * (h * m.moe.experts + m.moe.shared_experts * expert / l.tp);
-    p.expert = moe_layers * (static_cast<double>(m.moe.experts) / l.ep) * expert;
+    p.expert = moe_layers * (static_cast<double>(m.moe.experts) / l.ep) * expert / l.etp;
   }
   if (has_emb) p.dense += pc.embedding / l.tp;
   if (has_head) {
@@ -396,7 +409,7 @@ struct StateBytes {
 StateBytes state_bytes(const RankParams& rp, int layers, const Layout& l) {
   const double p = rp.total();
   const double dense_shard = static_cast<double>(l.dp) * l.cp;
-  const double expert_shard = std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / l.ep);
+  const double expert_shard = std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / (static_cast<double>(l.ep) * l.etp));
   // Parameters weighted by their sharding group, for the sharded states.
   const double sharded = rp.dense / dense_shard + rp.expert / expert_shard;
   StateBytes b{p * kWeightBytes, p * grad_bytes(l), p * (kMasterBytes + kAdamBytes)};
@@ -519,7 +532,9 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
     // shared experts like a dense MLP, router probabilities.
     const double assigned = rep * m.moe.top_k * l.moe_imbalance;
     const double fe = m.moe.expert_ffn;
-    b += assigned * (h * gin + mats_up * fe * kActBytes + fe * gin);
+    // With expert tensor parallel the gathered expert input is etp times the routed tokens;
+    // the FFN outputs are etp times as many tokens at 1/etp of the width.
+    b += assigned * (l.etp * h * gin + mats_up * fe * kActBytes + fe * gin);
     const double fs = m.moe.shared_experts * fe / tp;
     b += T * (mats_up * fs * kActBytes + fs * gin);
     b += rep * m.moe.experts * 4.0 * 2.0;
@@ -626,7 +641,8 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   if (last.params.total() > heavy->total()) heavy = &last.params;
   if (middle.params.total() > heavy->total()) heavy = &middle.params;
   const double p_rank = heavy->total();
-  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / l.ep), l.ep, s.domain, &s.torus);
+  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / (l.ep * l.etp)), static_cast<long>(l.ep) * l.etp,
+                                   s.domain, &s.torus);
   auto ag_s = [&](double bytes_per_param) {
     return all_gather_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
            all_gather_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);

@@ -8,7 +8,7 @@ namespace {
 
 std::vector<std::string> layout_cells(const Layout& l) {
   return {std::to_string(l.tp), std::to_string(l.cp), std::to_string(l.pp), std::to_string(l.vpp),
-          std::to_string(l.dp), std::to_string(l.ep), std::to_string(l.micro_batch), l.sequence_parallel ? "on" : "off",
+          std::to_string(l.dp), std::to_string(l.ep), std::to_string(l.etp), std::to_string(l.micro_batch), l.sequence_parallel ? "on" : "off",
           recompute_label(l), std::to_string(l.zero)};
 }
 
@@ -27,7 +27,7 @@ std::string candidates_table(const std::vector<Candidate>& list) {
     rows.push_back(row);
   }
   return render_table({"#", "gpus", "step_time_s", "tokens_per_s_per_gpu", "mfu_pct", "peak_memory_gib", "tp", "cp", "pp",
-                       "vpp", "dp", "ep", "micro_batch", "sp", "recompute", "zero", "binding"},
+                       "vpp", "dp", "ep", "etp", "micro_batch", "sp", "recompute", "zero", "binding"},
                       rows);
 }
 

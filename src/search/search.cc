@@ -22,7 +22,7 @@ std::vector<int> divisors(long n) {
 
 // One outer combination; the inner loop varies micro-batch, sequence parallel, recompute.
 struct Job {
-  int tp, cp, pp, vpp, dp, zero, ep;
+  int tp, cp, pp, vpp, dp, zero, ep, etp;
 };
 
 int gpus_used(const Layout& l) { return l.tp * l.cp * l.pp * l.dp; }
@@ -33,8 +33,8 @@ bool better(const Candidate& a, const Candidate& b) {
   if (a.result.peak_memory_gib != b.result.peak_memory_gib) return a.result.peak_memory_gib < b.result.peak_memory_gib;
   const Layout& x = a.layout;
   const Layout& y = b.layout;
-  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute), x.recompute_num_layers};
-  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute), y.recompute_num_layers};
+  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.etp, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute), x.recompute_num_layers};
+  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.etp, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute), y.recompute_num_layers};
   return std::lexicographical_compare(std::begin(kx), std::end(kx), std::begin(ky), std::end(ky));
 }
 
@@ -160,17 +160,21 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
             }
             continue;
           }
-          // Expert parallel (MoE only): every divisor of the expert count that divides tp*cp*dp.
-          std::vector<int> eps = {1};
+          // Expert parallel (MoE only): every divisor of the expert count, with every expert
+          // tensor parallel degree up to tp that divides the expert FFN, such that ep*etp
+          // divides tp*cp*dp.
+          std::vector<std::pair<int, int>> eps = {{1, 1}};
           if (m.is_moe()) {
             eps.clear();
             const long pool = static_cast<long>(tp) * cp * dp;
             for (int e : divisors(m.moe.experts)) {
-              if (pool % e == 0) eps.push_back(e);
+              for (int et : divisors(tp)) {
+                if (m.moe.expert_ffn % et == 0 && pool % (static_cast<long>(e) * et) == 0) eps.emplace_back(e, et);
+              }
             }
           }
-          for (int e : eps) {
-            for (int z : zeros) jobs.push_back({tp, cp, pp, vpp, dp, z, e});
+          for (const auto& [e, et] : eps) {
+            for (int z : zeros) jobs.push_back({tp, cp, pp, vpp, dp, z, e, et});
           }
         }
       }
@@ -210,6 +214,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       l.dp = jb.dp;
       l.zero = jb.zero;
       l.ep = jb.ep;
+      l.etp = jb.etp;
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
       const double mem_lb = state_memory_lower_bound_gib(m, cg, l);

@@ -58,6 +58,7 @@ std::string layout_difference(const Layout& p, const Layout& b) {
   add("vpp", std::to_string(p.vpp), std::to_string(b.vpp));
   add("dp", std::to_string(p.dp), std::to_string(b.dp));
   add("ep", std::to_string(p.ep), std::to_string(b.ep));
+  add("etp", std::to_string(p.etp), std::to_string(b.etp));
   add("mb", std::to_string(p.micro_batch), std::to_string(b.micro_batch));
   add("sp", p.sequence_parallel ? "on" : "off", b.sequence_parallel ? "on" : "off");
   add("recompute", recompute_label(p), recompute_label(b));

@@ -78,7 +78,7 @@ async function train(body) {
   const L = j.layout;
   $('train-summary').innerHTML = `step time <b id="train-step">${fix(j.step_time_s, 3)} s</b>, MFU ${fix(100 * j.mfu, 1)} %, ` +
     `${fix(j.tokens_per_s_per_gpu, 0)} tokens/s per GPU; binding: <b>${esc(j.binding)}</b>; layout tp=${L.tp} pp=${L.pp} ` +
-    `dp=${L.dp} cp=${L.cp} vpp=${L.vpp} micro_batch=${L.micro_batch} zero=${L.zero} ` +
+    `dp=${L.dp} cp=${L.cp} ${L.ep > 1 || L.etp > 1 ? `ep=${L.ep} etp=${L.etp} ` : ''}vpp=${L.vpp} micro_batch=${L.micro_batch} zero=${L.zero} ` +
     `recompute=${esc(L.recompute)}${L.recompute_num_layers > 0 ? ':' + L.recompute_num_layers : ''}; ` +
     (j.memory.oom ? `<b class="error">does not fit: ${fix(j.memory.peak_gib, 1)} GiB of ${fix(j.memory.usable_gib, 1)}</b>` : `fits (${fix(j.memory.peak_gib, 1)} of ${fix(j.memory.usable_gib, 1)} GiB)`);
   const parts = Object.entries(j.breakdown_s).filter(([, v]) => v > 0);
@@ -146,6 +146,7 @@ function openInTrain(r, body) {
   const L = r.layout;
   const q = {page: 'train', model: body.model, accelerator: body.accelerator, gpus: r.cluster.gpus, seq_len: L.seq_len,
     global_batch: L.global_batch, tp: L.tp, pp: L.pp, cp: L.cp, vpp: L.vpp, micro_batch: L.micro_batch, zero: L.zero,
+    ep: L.ep > 1 ? L.ep : undefined, etp: L.etp > 1 ? L.etp : undefined,
     recompute: L.recompute, recompute_num_layers: L.recompute_num_layers > 0 ? L.recompute_num_layers : undefined, precision: L.precision};
   Object.keys(q).forEach((k) => q[k] === undefined && delete q[k]);
   history.pushState(null, '', '?' + new URLSearchParams(q));

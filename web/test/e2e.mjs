@@ -97,6 +97,11 @@ try {
   await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
   check(Math.abs((await number('#train-step')) - step) < 1e-3, 'train: a shared URL reproduces the result');
 
+  // MoE: ep and etp from the URL reach the estimate and its summary.
+  await page.goto(base + '?page=train&model=mixtral-8x7b&gpus=16&tp=2&pp=1&ep=4&etp=2');
+  await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
+  check((await page.textContent('#train-summary')).includes('ep=4 etp=2'), 'train: an MoE layout shows its ep and etp');
+
   // A pasted config.json gives the same step as the catalog's preset of the same model.
   const here = new URL('.', import.meta.url).pathname;
   const cfg = readFileSync(here + '../../tests/data/hf/llama3-70b.json', 'utf8');
