@@ -394,6 +394,7 @@ const std::vector<BadCase>& bad_cases() {
        {"train", "--model", "mixtral-8x7b", "--gpus", "16", "--tp", "2", "--pp", "1", "--dp", "8", "--ep", "8", "--etp", "4"},
        {"ep*etp = 32", "tp*cp*dp = 16"}},
       {"EtpNotANumber", {"train", "--etp", "two"}, {"--etp", "'two'"}},
+      {"BadRecomputeListsDots", {"train", "--recompute", "dots"}, {"'dots'", "selective-dots"}},
       {"BadFusedLoss", {"train", "--fused-loss", "maybe"}, {"--fused-loss", "'maybe'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",

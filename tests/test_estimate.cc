@@ -886,3 +886,28 @@ TEST(ExpertTensorParallel, SplitsExpertWeightsNotWork) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Estimate, XlaDotsPolicySitsBetweenSelectiveAndFull) {
+  // XLA's checkpoint_dots_with_no_batch_dims keeps the projections' outputs and the layer
+  // input: less than Megatron's selective (which also keeps norm and activation outputs), more
+  // than full (only the layer input). It reruns the attention core like selective, and every
+  // elementwise op besides, so it is slower than selective and faster than full; its HFU
+  // counts the attention core again, as selective's does.
+  const Model m = preset("llama3-70b");
+  const Cluster c = h100(64);
+  const Workload w = work(8192, 64);
+  const Result sel = estimate(m, c, layout(8, 4, 2, 1, Recompute::selective), w);
+  const Result dots = estimate(m, c, layout(8, 4, 2, 1, Recompute::selective_dots), w);
+  const Result full = estimate(m, c, layout(8, 4, 2, 1, Recompute::full), w);
+  EXPECT_LT(dots.first.activations_gib, sel.first.activations_gib);
+  EXPECT_GT(dots.first.activations_gib, full.first.activations_gib);
+  EXPECT_GT(dots.step_s, sel.step_s);
+  EXPECT_LT(dots.step_s, full.step_s);
+  EXPECT_GT(dots.time.memory_bound_s, sel.time.memory_bound_s);
+  EXPECT_DOUBLE_EQ(dots.hardware_flops_per_step, sel.hardware_flops_per_step);
+  EXPECT_STREQ(danlu::recompute_name(Recompute::selective_dots), "selective-dots");
+}
+
+}  // namespace

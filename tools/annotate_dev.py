@@ -46,6 +46,11 @@ def additions(r):
         if 'compile' not in techniques.split(';')[0] and 'compile' not in notes:
             top.append('fused_elementwise: false')
             why.append('fused_elementwise false: no torch.compile in the techniques (eager PyTorch)')
+    if rid.startswith('maxtext') and "remat_policy 'minimal'" in notes:
+        top.append('selective_recompute: dots')
+        why.append("selective_recompute dots: MaxText's remat_policy 'minimal' is "
+                   "jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims (MaxText layers/decoders.py): the "
+                   "projections' outputs are saveable, attention, norms and elementwise ops are rematerialised")
     par0 = r.get('parallel') or {}
     if rid.startswith('torchtitan') and par0.get('pp', 1) > 1 and 'micro_batch' not in par0:
         # torchtitan (late 2024, torchtitan/parallelisms/pipelining_utils.py): with no split points

@@ -19,8 +19,10 @@ namespace danlu {
 
 // none; selective = Megatron's core-attention recompute (Korthikanti et al. 2022);
 // selective_op = torchtitan's per-op selective checkpointing (saves matmul and attention
-// outputs except every second matmul, recomputes elementwise ops); full = whole layers.
-enum class Recompute : std::uint8_t { none, selective, selective_op, full };
+// outputs except every second matmul, recomputes elementwise ops); full = whole layers;
+// selective_dots = XLA's checkpoint_dots_with_no_batch_dims (MaxText remat_policy 'minimal':
+// keeps the projections' outputs, rematerialises attention, norms and elementwise ops).
+enum class Recompute : std::uint8_t { none, selective, selective_op, full, selective_dots };
 const char* recompute_name(Recompute r);
 
 // flash = the best fused kernel of the family (FlashAttention-3 / cuDNN on Hopper);

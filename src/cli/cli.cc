@@ -1030,7 +1030,7 @@ int run_cli(int argc, char** argv) {
                     "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
   train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
   train->add_option("--sequence-parallel", tf.sequence_parallel, "true|false (default: on when tp > 1)")->expected(0, 1)->default_str("true");
-  train->add_option("--recompute", tf.recompute, "none|selective|selective-op|full");
+  train->add_option("--recompute", tf.recompute, "none|selective|selective-op|selective-dots|full");
   train->add_option("--tp-comm-overlap", tf.tp_comm_overlap, "true|false (default: the accelerator family's usual framework setting)");
   train->add_option("--attention-kernel", tf.attention_kernel, "flash|flash2|unfused (default flash: the family's best fused kernel)");
   train->add_option("--fused-elementwise", tf.fused_elementwise, "true|false: false models eager PyTorch elementwise kernels (default true)");
@@ -1078,7 +1078,7 @@ int run_cli(int argc, char** argv) {
   plan->add_option("--cp", plf.cp, "context parallel");
   plan->add_option("--vpp", plf.vpp, "virtual pipeline chunks");
   plan->add_option("--micro-batch", plf.micro_batch, "sequences per micro-batch");
-  plan->add_option("--recompute", plf.recompute, "none|selective|selective-op|full");
+  plan->add_option("--recompute", plf.recompute, "none|selective|selective-op|selective-dots|full");
   plan->add_option("--recompute-num-layers", plf.recompute_num_layers,
                    "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
   plan->add_option("--grad-reduce-bf16", plf.grad_reduce_bf16,

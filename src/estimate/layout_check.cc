@@ -182,6 +182,7 @@ const char* recompute_name(Recompute r) {
     case Recompute::none: return "none";
     case Recompute::selective: return "selective";
     case Recompute::selective_op: return "selective-op";
+    case Recompute::selective_dots: return "selective-dots";
     case Recompute::full: return "full";
   }
   return "?";

@@ -471,6 +471,9 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
     } else if (l.recompute == Recompute::selective_op) {
       gemm += n * lc.op_sac_gemm_f;
       mem += n * lc.mem_f;
+    } else if (l.recompute == Recompute::selective_dots) {
+      attn += n * lc.attn_f;  // the attention core and every non-dot op run again
+      mem += n * lc.mem_f;
     }
     fwd += n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
   };
@@ -513,6 +516,23 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   const double rep = l.sequence_parallel ? T / tp : T;
   const double mask = m.linear_bias ? 1.0 : 0.0;
   if (l.recompute == Recompute::full) return rep * h * kActBytes;  // the layer input only
+  if (l.recompute == Recompute::selective_dots) {
+    // XLA keeps, of the values its policy may save, those the backward reads: the layer input,
+    // q, k and v (for the attention backward, which reruns the attention forward) and the MLP
+    // up(+gate) outputs (the activation's derivative and, recomputed from them, the
+    // down-projection's input). Norm outputs, the attention output and the activation output
+    // are rematerialised (jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims).
+    double b = rep * h * kActBytes + T * (q_out + kv_out) * kActBytes;
+    const double up = m.gated_mlp ? 2.0 : 1.0;
+    if (!moe) {
+      b += T * up * f * kActBytes;
+    } else {
+      b += rep * m.moe.top_k * l.moe_imbalance * up * m.moe.expert_ffn * kActBytes;
+      b += T * up * m.moe.shared_experts * m.moe.expert_ffn / tp * kActBytes;
+      b += rep * m.moe.experts * 4.0 * 2.0;
+    }
+    return b;
+  }
   // GEMM inputs kept for the weight-gradient GEMM are stored at the GEMM precision: with FP8
   // (Transformer Engine, torchao) the cast copy is what is saved.
   const double gin = s.r.in_bytes < kActBytes ? s.r.in_bytes : kActBytes;
@@ -734,7 +754,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   // micro-batches and data-parallel replicas.
   const double recompute_per_layer_mb =
       l.recompute == Recompute::full        ? (lc.flops_f + lc.attn_conv_f) * l.tp * l.cp
-      : l.recompute == Recompute::selective    ? lc.attn_conv_f * l.tp * l.cp
+      : l.recompute == Recompute::selective || l.recompute == Recompute::selective_dots ? lc.attn_conv_f * l.tp * l.cp
       : l.recompute == Recompute::selective_op ? lc.op_sac_flops_f * l.tp * l.cp
                                                : 0.0;
   // Block recompute: the recomputed share of the layers (all chunks together).

@@ -12,9 +12,11 @@ Recompute parse_recompute(const std::string& s, const std::string& w) {
   if (s == "none") return Recompute::none;
   if (s == "selective") return Recompute::selective;
   if (s == "selective-op") return Recompute::selective_op;
+  if (s == "selective-dots") return Recompute::selective_dots;
   if (s == "full") return Recompute::full;
-  throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, selective-op, full{}", w,
-                               s.substr(0, 40), did_you_mean(s, {"none", "selective", "selective-op", "full"})));
+  throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, selective-op, selective-dots, full{}", w,
+                               s.substr(0, 40),
+                               did_you_mean(s, {"none", "selective", "selective-op", "selective-dots", "full"})));
 }
 
 AttentionKernel parse_attention_kernel(const std::string& s, const std::string& w) {
@@ -61,8 +63,8 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       r.layout.fused_loss = io::boolean(n, "fused_loss", origin, true);
     }
     const std::string sel = io::text(n, "selective_recompute", origin, false);
-    if (!sel.empty() && sel != "op" && sel != "core_attention") {
-      throw InputError(fmt::format("{}: selective_recompute '{}' is not one of core_attention, op",
+    if (!sel.empty() && sel != "op" && sel != "core_attention" && sel != "dots") {
+      throw InputError(fmt::format("{}: selective_recompute '{}' is not one of core_attention, op, dots",
                                    io::where(origin, n["selective_recompute"]), sel.substr(0, 40)));
     }
     if (const YAML::Node v = n["accelerator_variant"]; v && !v.IsNull()) {
@@ -110,6 +112,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       const std::string rc = io::text(p, "recompute", origin, false);
       if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));
       if (sel == "op" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_op;
+      if (sel == "dots" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_dots;
     }
 
     const YAML::Node meas = n["measured"];
