@@ -911,3 +911,20 @@ TEST(Estimate, XlaDotsPolicySitsBetweenSelectiveAndFull) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Estimate, PerOpSacRunsTheForwardAllGathersAgain) {
+  // torchtitan's per-op SAC saves reduce-scatter outputs, not all-gathers: with SP its
+  // backward repeats the two forward all-gathers per layer, a quarter of a layer's TP traffic.
+  const Model m = preset("llama3-8b");
+  const Cluster c = h100(16);
+  const Workload w = work(8192, 32);
+  const Result none = estimate(m, c, layout(8, 1, 2, 1, Recompute::none), w);
+  const Result op = estimate(m, c, layout(8, 1, 2, 1, Recompute::selective_op), w);
+  EXPECT_NEAR(op.time.tp_comm_s / none.time.tp_comm_s, 1.25, 0.05);
+  const Result one = estimate(m, h100(2), layout(1, 1, 2, 1, Recompute::selective_op), w);
+  EXPECT_EQ(one.time.tp_comm_s, 0.0);
+}
+
+}  // namespace

@@ -42,6 +42,7 @@ struct LayerCost {
   double flops_f = 0;                // forward GEMM FLOPs (for HFU)
   double op_sac_gemm_f = 0;          // forward GEMMs per-op selective checkpointing recomputes
   double op_sac_flops_f = 0;
+  double op_sac_tp_f = 0;            // forward TP collectives per-op SAC runs again (not saved)
   double attn_flops_f = 0;           // forward attention FLOPs executed
   double attn_conv_f = 0;            // forward attention FLOPs by the model-FLOP convention (no causal halving)
 };
@@ -268,6 +269,10 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     };
     c.tp_f = exposed(c.gemm_f);
     c.tp_b = exposed(c.gemm_b);
+    // torchtitan's per-op SAC saves reduce-scatter outputs but not all-gathers (its _save_list
+    // in parallelize_llama.py), so with SP the two forward all-gathers run again in the
+    // backward; without SP nothing saves the all-reduces' outputs, and both run again.
+    c.op_sac_tp_f = l.sequence_parallel ? 0.5 * c.tp_f : c.tp_f;
   }
   // Expert parallel: token all-to-all (GShard, Lepikhin et al. 2021; Megatron-Core's alltoall
   // dispatcher). Each routed copy of a token's hidden vector travels to the rank holding its
@@ -471,6 +476,7 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
     } else if (l.recompute == Recompute::selective_op) {
       gemm += n * lc.op_sac_gemm_f;
       mem += n * lc.mem_f;
+      tp += n * lc.op_sac_tp_f;
     } else if (l.recompute == Recompute::selective_dots) {
       attn += n * lc.attn_f;  // the attention core and every non-dot op run again
       mem += n * lc.mem_f;
