@@ -395,6 +395,10 @@ const std::vector<BadCase>& bad_cases() {
        {"ep*etp = 32", "tp*cp*dp = 16"}},
       {"EtpNotANumber", {"train", "--etp", "two"}, {"--etp", "'two'"}},
       {"BadRecomputeListsDots", {"train", "--recompute", "dots"}, {"'dots'", "selective-dots"}},
+      {"BadRecomputeModule", {"train", "--recompute-modules", "core_attn,mla_upproj"}, {"'mla_upproj'", "did you mean 'mla_up_proj'"}},
+      {"RecomputeModulesWithFull", {"train", "--recompute", "full", "--recompute-modules", "mlp"}, {"--recompute-modules", "selective", "full"}},
+      {"RecomputeModuleTheModelLacks", {"train", "--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "moe"}, {"recompute_modules", "experts"}},
+      {"PlanBadRecomputeModule", {"plan", "--recompute-modules", "attention"}, {"'attention'", "core_attn"}},
       {"BadFusedLoss", {"train", "--fused-loss", "maybe"}, {"--fused-loss", "'maybe'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",
@@ -1074,6 +1078,18 @@ TEST(CliOk, TrainMoeWithExpertTensorParallel) {
                               "--ep", "4", "--etp", "2", "--seq-len", "4096", "--global-batch", "256"});
   EXPECT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("ep=4 etp=2"), std::string::npos) << text.out.substr(0, 600);
+}
+
+TEST(CliOk, TrainRecomputeModulesReachTheLayout) {
+  const std::vector<std::string> args = {"train", "--json", "--model", "deepseek-v3", "--accelerator", "gb200", "--gpus", "256",
+                                         "--tp", "1", "--pp", "4", "--vpp", "4", "--dp", "64", "--ep", "64", "--seq-len", "4096",
+                                         "--global-batch", "2048", "--recompute-modules", "mla_up_proj,moe_act"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["layout"].value("recompute", std::string()), "selective");
+  EXPECT_EQ(j["layout"]["recompute_modules"], nlohmann::json::array({"moe_act", "mla_up_proj"}));
 }
 
 TEST(CliOk, TrainYamlModel) {

@@ -91,6 +91,23 @@ def additions(r):
                    "launcher_scripts/conf/training/nemotron/nemotron_340b.yaml, the recipe with this run's "
                    "TP 8 / PP 8 / VPP 12 / micro-batch 1 / sequence parallel, sets "
                    "activations_checkpoint_granularity null and optim.grad_sync_dtype bf16")
+    if rid == 'mbridge2511-gb200-dsv3-bf16' and 'recompute' not in par0:
+        # NVIDIA-NeMo/Megatron-Bridge performance recipe for this row (DeepSeek-V3, GB200, BF16,
+        # TP 1 / PP 4 / VP 4 / EP 64): selective granularity with the MLA up-projection module,
+        # and the recipe's pipeline layout for (pp 4, vp 4): embedding + 4 decoder layers in the
+        # first chunk, 4 in each of the next 14, 1 (+ MTP + loss) in the last.
+        par.extend(['recompute: selective', 'recompute_modules: [mla_up_proj]', 'first_stage_layers: 4',
+                    'last_stage_layers: 1'])
+        why.append("recompute selective with recompute_modules [mla_up_proj], first_stage_layers 4, "
+                   "last_stage_layers 1: NVIDIA-NeMo/Megatron-Bridge scripts/performance/configs/deepseek "
+                   "(set_deepseek_v3_common_configs: recompute_granularity selective; GB200 BF16 "
+                   "recompute_modules ['mla_up_proj']) and src/megatron/bridge/recipes/deepseek/deepseek_v3.py "
+                   "(pipeline layout for pp 4 x vp 4: [embedding + 4 decoder], 14 x [4 decoder], "
+                   "[1 decoder + mtp + loss]); the table's run is without MTP")
+    if rid == 'mbridge2511-h100-qwen3-235b' and 'recompute' not in par0:
+        par.append('recompute: none')
+        why.append("recompute none: the Megatron-Bridge Qwen3 performance recipe leaves recompute_granularity, "
+                   "recompute_method and recompute_modules unset (scripts/performance, qwen3_llm_pretrain.py)")
     if 'force-balance the token distribution' in notes:
         par.append('moe_imbalance: 1.0')
         why.append("moe_imbalance 1.0: the notes quote the source, 'we force-balance the token distribution "

@@ -47,6 +47,7 @@ enum class LayoutIssue {
   kZeroRange,            // zero outside 0..3
   kNonPositive,          // a degree, batch or length < 1
   kRecomputeLayers,      // recompute_num_layers without recompute full, or more than a chunk holds
+  kRecomputeModules,     // no selective module, or one the model does not have (moe on a dense model)
 };
 LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, const Workload& w);
 const char* layout_issue_text(LayoutIssue i);

@@ -96,6 +96,9 @@ std::vector<WholeRun> parse_wholeruns(const std::string& text, const std::string
 void parse_weight_precision(const std::string& name, const std::string& where, Precision* storage, double* bytes);
 
 Recompute parse_recompute(const std::string& s, const std::string& where);
+// Megatron --recompute-modules: a comma-separated list (core_attn, layernorm, mlp, moe,
+// moe_act, mla_up_proj, shared_experts) -> RecomputeModule bits. Throws InputError.
+std::uint8_t parse_recompute_modules(const std::string& list, const std::string& where);
 AttentionKernel parse_attention_kernel(const std::string& s, const std::string& where);
 
 }  // namespace danlu

@@ -25,6 +25,21 @@ namespace danlu {
 enum class Recompute : std::uint8_t { none, selective, selective_op, full, selective_dots };
 const char* recompute_name(Recompute r);
 
+// Megatron-Core selective recompute by module (--recompute-granularity selective
+// --recompute-modules, megatron/core/transformer/transformer_config.py): which parts of a
+// layer keep only their input and run their forward again in the backward. Bit flags.
+enum RecomputeModule : std::uint8_t {
+  kRmCoreAttn = 1u << 0,       // the attention core (Korthikanti et al. 2022); Megatron's default
+  kRmLayernorm = 1u << 1,      // the two norms: their outputs (the QKV and MLP inputs) are not kept
+  kRmMlp = 1u << 2,            // a dense MLP: only its input is kept
+  kRmMoe = 1u << 3,            // a whole MoE block (router, dispatch, experts, combine)
+  kRmMoeAct = 1u << 4,         // the routed experts' activation function
+  kRmMlaUpProj = 1u << 5,      // MLA's q/k/v up-projections: the compressed latents are kept instead
+  kRmSharedExperts = 1u << 6,  // the shared experts
+};
+inline constexpr int kRecomputeModuleCount = 7;
+const char* recompute_module_name(int bit_index);  // "core_attn", "layernorm", ...
+
 // flash = the best fused kernel of the family (FlashAttention-3 / cuDNN on Hopper);
 // flash2 = FlashAttention-2 (PyTorch SDPA's flash backend); unfused = batched GEMMs + softmax.
 enum class AttentionKernel : std::uint8_t { flash, flash2, unfused };
@@ -48,6 +63,8 @@ struct Layout {
   // --recompute-method block --recompute-num-layers N); the chunk's other layers keep all
   // their activations. 0 = every layer.
   int recompute_num_layers = 0;
+  // With recompute selective: the modules recomputed (RecomputeModule bits).
+  std::uint8_t recompute_modules = kRmCoreAttn;
   int zero = 0;                // 0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP)
   int first_stage_layers = 0;  // 0 = default split
   int last_stage_layers = 0;
@@ -73,6 +90,7 @@ struct PartialLayout {
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;
+  std::optional<std::uint8_t> recompute_modules;
 };
 
 struct Workload {
@@ -103,8 +121,9 @@ struct StageSplit {
 };
 bool split_stages(int layers, const Layout& l, StageSplit* out);
 
-// The recompute setting as one word: none, selective, selective-op, full, or full:N for block
-// recompute of N layers per chunk.
+// The recompute setting as one word: none, selective, selective-op, selective-dots, full,
+// full:N for block recompute of N layers per chunk, or selective:mod+mod for Megatron modules
+// other than the default core_attn.
 std::string recompute_label(const Layout& l);
 
 // Of a chunk of `layers` transformer layers, how many are fully recomputed.

@@ -62,7 +62,8 @@ namespace {
 struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
-  std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
+  std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
+      recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
       fused_loss, grad_reduce_bf16;
   std::string trace, svg, moe_imbalance;
@@ -76,6 +77,16 @@ std::string allowed_precisions(const Accelerator& a) {
     if (a.peak_tflops[p] > 0) allowed += std::string(allowed.empty() ? "" : ", ") + precision_name(static_cast<Precision>(p));
   }
   return allowed;
+}
+
+// --recompute-modules a,b: Megatron's selective modules; implies --recompute selective.
+void set_recompute_modules(const std::string& list, PartialLayout* p) {
+  if (list.empty()) return;
+  p->recompute_modules = parse_recompute_modules(list, "--recompute-modules");
+  if (p->recompute && *p->recompute != Recompute::selective) {
+    throw InputError(fmt::format("--recompute-modules needs --recompute selective (or no --recompute), not {}",
+                                 recompute_name(*p->recompute)));
+  }
 }
 
 std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, const Workload& w, LayoutIssue issue) {
@@ -183,6 +194,7 @@ int run_train(const TrainFlags& f) {
   p.last_stage_layers = int_opt("last-stage-layers", f.last_stage_layers, 1, 100'000);
   p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
+  set_recompute_modules(f.recompute_modules, &p);
   p.sequence_parallel = bool_opt("sequence-parallel", f.sequence_parallel);
   p.tp_comm_overlap = bool_opt("tp-comm-overlap", f.tp_comm_overlap);
   if (!f.attention_kernel.empty()) p.attention = parse_attention_kernel(f.attention_kernel, "--attention-kernel");
@@ -340,6 +352,7 @@ int run_plan(const TrainFlags& f, const PlanFlags& pf) {
   p.zero = int_opt("zero", f.zero, 0, 3);
   if (!f.recompute.empty()) p.recompute = parse_recompute(f.recompute, "--recompute");
   p.recompute_num_layers = int_opt("recompute-num-layers", f.recompute_num_layers, 1, 100'000);
+  set_recompute_modules(f.recompute_modules, &p);
   p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
   unsigned flags = 0;
   const Layout l = resolve_layout(job.model, job.c, p, &w, job.global_batch_set, &flags);
@@ -1026,6 +1039,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--etp", tf.etp, "expert tensor parallel: each routed expert split over etp ranks (MoE; default 1)");
   train->add_option("--vpp", tf.vpp, "virtual pipeline chunks per rank (interleaved 1F1B)");
   train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
+  train->add_option("--recompute-modules", tf.recompute_modules,
+                    "Megatron selective recompute modules, comma-separated: core_attn (default), layernorm, mlp, moe, "
+                    "moe_act, mla_up_proj, shared_experts (implies --recompute selective)");
   train->add_option("--recompute-num-layers", tf.recompute_num_layers,
                     "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
   train->add_option("--last-stage-layers", tf.last_stage_layers, "layers on the last pipeline chunk");
@@ -1079,6 +1095,8 @@ int run_cli(int argc, char** argv) {
   plan->add_option("--vpp", plf.vpp, "virtual pipeline chunks");
   plan->add_option("--micro-batch", plf.micro_batch, "sequences per micro-batch");
   plan->add_option("--recompute", plf.recompute, "none|selective|selective-op|selective-dots|full");
+  plan->add_option("--recompute-modules", plf.recompute_modules,
+                   "Megatron selective recompute modules, comma-separated (implies --recompute selective)");
   plan->add_option("--recompute-num-layers", plf.recompute_num_layers,
                    "with --recompute full: layers per pipeline chunk recomputed (Megatron block method; default all)");
   plan->add_option("--grad-reduce-bf16", plf.grad_reduce_bf16,

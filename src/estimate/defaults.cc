@@ -35,6 +35,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.zero = take(p.zero, 1, kDefZero);
   l.first_stage_layers = p.first_stage_layers.value_or(0);
   l.recompute_num_layers = p.recompute_num_layers.value_or(0);
+  l.recompute_modules = p.recompute_modules.value_or(kRmCoreAttn);
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
   // Fully sharded (ZeRO-3) training is the PyTorch-native stack (torchtitan, FSDP2), whose SDPA
   // dispatches FlashAttention-2 on NVIDIA parts (cuDNN attention is opt-in since PyTorch 2.5,
@@ -101,13 +102,13 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   // as fit (Megatron's block method), as a practitioner tuning for speed would.
   Recompute modes[3] = {Recompute::none, Recompute::selective, Recompute::full};
   int n_modes = 3;
-  if (p.recompute || p.recompute_num_layers) {
-    modes[0] = p.recompute.value_or(Recompute::full);
+  if (p.recompute || p.recompute_num_layers || p.recompute_modules) {
+    modes[0] = p.recompute.value_or(p.recompute_modules ? Recompute::selective : Recompute::full);
     n_modes = 1;
   } else {
     f |= kDefRecompute;
   }
-  const bool choose_layers = !p.recompute && !p.recompute_num_layers;
+  const bool choose_layers = !p.recompute && !p.recompute_num_layers && !p.recompute_modules;
   // Sets x to the recompute mode `rc`; for a chosen full recompute, the fewest layers per chunk
   // that fit (all of them when none does). Says whether x fits, runs out of memory (its peak in
   // *peak_gib) or is no valid layout.

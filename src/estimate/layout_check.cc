@@ -161,6 +161,13 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
     // Megatron's block method counts layers per virtual chunk: at most the largest chunk.
     if (l.recompute != Recompute::full || l.recompute_num_layers > split.max_chunk) return LayoutIssue::kRecomputeLayers;
   }
+  if (l.recompute == Recompute::selective) {
+    const unsigned mods = l.recompute_modules;
+    if (mods == 0 || mods >= (1u << kRecomputeModuleCount)) return LayoutIssue::kRecomputeModules;
+    if (!m.is_moe() && (mods & (kRmMoe | kRmMoeAct | kRmSharedExperts))) return LayoutIssue::kRecomputeModules;
+    if (m.is_moe() && m.moe.shared_experts == 0 && (mods & kRmSharedExperts)) return LayoutIssue::kRecomputeModules;
+    if (m.attention != Attention::mla && (mods & kRmMlaUpProj)) return LayoutIssue::kRecomputeModules;
+  }
   if (w.global_batch % (static_cast<long>(l.micro_batch) * l.dp) != 0) return LayoutIssue::kBatchNotDivisible;
   // Megatron's interleaved 1F1B needs at least pp micro-batches in flight to fill the pipeline.
   if (l.vpp > 1 && micro_batches(l, w) < l.pp) return LayoutIssue::kInterleaveTooFewMb;
@@ -188,8 +195,23 @@ const char* recompute_name(Recompute r) {
   return "?";
 }
 
+const char* recompute_module_name(int bit_index) {
+  static const char* const kNames[kRecomputeModuleCount] = {"core_attn", "layernorm", "mlp", "moe",
+                                                            "moe_act", "mla_up_proj", "shared_experts"};
+  return bit_index >= 0 && bit_index < kRecomputeModuleCount ? kNames[bit_index] : "?";
+}
+
 std::string recompute_label(const Layout& l) {
   if (l.recompute == Recompute::full && l.recompute_num_layers > 0) return "full:" + std::to_string(l.recompute_num_layers);
+  if (l.recompute == Recompute::selective && l.recompute_modules != kRmCoreAttn) {
+    std::string s = "selective:";
+    for (int i = 0; i < kRecomputeModuleCount; ++i) {
+      if (!(l.recompute_modules & (1u << i))) continue;
+      if (s.back() != ':') s += '+';
+      s += recompute_module_name(i);
+    }
+    return s;
+  }
   return recompute_name(l.recompute);
 }
 
@@ -221,6 +243,9 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kEtpInvalid: return "etp needs a mixture-of-experts model and must divide its expert FFN width";
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
+    case LayoutIssue::kRecomputeModules:
+      return "recompute_modules must name at least one module the model has (moe, moe_act and shared_experts need "
+             "routed or shared experts, mla_up_proj needs MLA attention)";
     case LayoutIssue::kRecomputeLayers:
       return "recompute_num_layers needs recompute full and at most the layers of the largest pipeline chunk";
   }

@@ -43,6 +43,13 @@ struct LayerCost {
   double op_sac_gemm_f = 0;          // forward GEMMs per-op selective checkpointing recomputes
   double op_sac_flops_f = 0;
   double op_sac_tp_f = 0;            // forward TP collectives per-op SAC runs again (not saved)
+  // Forward parts a Megatron selective recompute module reruns (time, and GEMM FLOPs for HFU).
+  double mlp_gemm_f = 0, mlp_flops_f = 0;        // the MLP or MoE block's GEMMs (incl. router, shared)
+  double shared_gemm_f = 0, shared_flops_f = 0;  // shared experts
+  double mla_up_gemm_f = 0, mla_up_flops_f = 0;  // MLA q/k/v up-projections
+  double norm_mem_f = 0, act_mem_f = 0;          // the two norms; the MLP / expert activation
+  double moe_mem_f = 0;                          // permute / unpermute and the router softmax
+  double ep_comm_f = 0;                          // the forward dispatch + combine all-to-all
   double attn_flops_f = 0;           // forward attention FLOPs executed
   double attn_conv_f = 0;            // forward attention FLOPs by the model-FLOP convention (no causal halving)
 };
@@ -130,18 +137,28 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     c.gemm_b += gemm_s(r, M, K, N, count) + gemm_s(r, K, N, M, count);
     c.flops_f += 2.0 * M * N * K * count;
   };
+  // Snapshots of the forward GEMM time and FLOPs, to price what a selective recompute module reruns.
+  auto mark = [&] { return std::pair<double, double>{c.gemm_f, c.flops_f}; };
+  auto since = [&](std::pair<double, double> m0, double* t, double* fl) {
+    *t += c.gemm_f - m0.first;
+    *fl += c.flops_f - m0.second;
+  };
   if (m.attention == Attention::mla) {
     // MLA (DeepSeek-V2/V3; Megatron-Core MLA): the low-rank down-projections are replicated
     // across tensor-parallel ranks, the up-projections and output projection are split by head.
     const double rope = m.mla.qk_rope_head_dim;
     if (m.mla.q_lora_rank > 0) {
       add(T, m.mla.q_lora_rank, h);
+      const auto m0 = mark();
       add(T, q_out, m.mla.q_lora_rank);
+      since(m0, &c.mla_up_gemm_f, &c.mla_up_flops_f);
     } else {
       add(T, q_out, h);
     }
     add(T, m.mla.kv_lora_rank + rope, h);
+    const auto m0 = mark();
     add(T, q_heads * (m.mla.qk_nope_head_dim + m.mla.v_head_dim), m.mla.kv_lora_rank);
+    since(m0, &c.mla_up_gemm_f, &c.mla_up_flops_f);
   } else {
     add(T, q_out + kv_out, h);
   }
@@ -151,6 +168,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   const double mats_up = m.gated_mlp ? 2.0 : 1.0;
   const double Tm = l.sequence_parallel ? T / tp : T;  // tokens a rank routes (MoE needs SP with TP)
   double assigned = 0;                                  // token-expert pairs computed on this rank
+  const auto mlp0 = mark();
   if (!moe) {
     add(T, up_cols, h);
     add(T, h, f);
@@ -166,11 +184,14 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     add(per_expert, h, fe, local);
     add(Tm, E, h);                                      // router
     if (m.moe.shared_experts > 0) {
-      const double fs = m.moe.shared_experts * fe / tp;
+      const double fs = m.moe.shared_experts * static_cast<double>(m.moe.expert_ffn) / tp;
+      const auto s0 = mark();
       add(T, mats_up * fs, h);
       add(T, h, fs);
+      since(s0, &c.shared_gemm_f, &c.shared_flops_f);
     }
   }
+  since(mlp0, &c.mlp_gemm_f, &c.mlp_flops_f);
   // torchtitan per-op SAC saves every matmul output except every second one in forward order
   // (q, k, v, o, w1, w3, w2 for SwiGLU; q, k, v, o, up, down otherwise): k, o and w3 (or down)
   // are recomputed (torchtitan activation_checkpoint.py, selective_ac_option = "op").
@@ -234,14 +255,18 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   if (m.linear_bias) {                                // bias-dropout-add: bias read + 1-byte mask
     bytes += 2 * rep * h * 1.0;
   }
+  c.norm_mem_f = mem_s(r, 2 * rep * h * norm_bpe, fused ? 2 : 12);
   if (!moe) {
     bytes += act_bpe * T * f;                         // activation (SwiGLU reads two inputs)
+    c.act_mem_f = mem_s(r, act_bpe * T * f, fused ? 1 : 2);
   } else {
     bytes += act_bpe * assigned * m.moe.expert_ffn;   // expert activations
     bytes += act_bpe * T * m.moe.shared_experts * m.moe.expert_ffn / tp;
     bytes += 2.0 * 2.0 * assigned * h * kActBytes;    // permute before, unpermute after the experts
     bytes += 3.0 * Tm * m.moe.experts * 4.0;          // router softmax / top-k in fp32
     kernels += 6;
+    c.act_mem_f = mem_s(r, act_bpe * assigned * m.moe.expert_ffn, fused ? 1 : 2);
+    c.moe_mem_f = mem_s(r, 2.0 * 2.0 * assigned * h * kActBytes + 3.0 * Tm * m.moe.experts * 4.0, 6);
   }
   kernels += fused ? 1 : 2;
   if (m.learned_positions == 0) {                     // rotary on q and k
@@ -290,6 +315,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const double one = std::max(t_up, t_out) + (n > g ? s.out.latency_s : s.up.latency_s);
     c.tp_f += 2.0 * one;
     c.tp_b += 2.0 * one;
+    c.ep_comm_f = 2.0 * one;
   }
   // Expert tensor parallel (Megatron-Core alltoall dispatcher with etp > 1): after the
   // all-to-all the etp group all-gathers its routed tokens and reduce-scatters the experts'
@@ -460,7 +486,7 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
   // Block recompute: only a share of the rank's layers re-runs its forward.
   const double full_share = layers > 0 ? static_cast<double>(recomputed) / layers : 0.0;
   double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
-  auto accumulate = [&](const LayerCost& lc, double n) {
+  auto accumulate = [&](const LayerCost& lc, double n, bool is_moe) {
     gemm += n * (lc.gemm_f + lc.gemm_b);
     attn += n * (lc.attn_f + lc.attn_b);
     mem += n * (lc.mem_f + lc.mem_b);
@@ -472,7 +498,23 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
       mem += r * lc.mem_f;
       tp += r * (lc.tp_f + lc.cp_f);
     } else if (l.recompute == Recompute::selective) {
-      attn += n * lc.attn_f;
+      // Megatron selective modules: each reruns its forward before its backward.
+      const unsigned mods = l.recompute_modules;
+      if (mods & kRmCoreAttn) attn += n * lc.attn_f;
+      if (mods & kRmLayernorm) mem += n * lc.norm_mem_f;
+      if (!is_moe && (mods & kRmMlp)) {
+        gemm += n * lc.mlp_gemm_f;
+        mem += n * lc.act_mem_f;
+      }
+      if (is_moe && (mods & kRmMoe)) {
+        gemm += n * lc.mlp_gemm_f;
+        mem += n * (lc.act_mem_f + lc.moe_mem_f);
+        tp += n * lc.ep_comm_f;  // dispatch and combine run again
+      } else if (is_moe) {
+        if (mods & kRmMoeAct) mem += n * lc.act_mem_f;
+        if (mods & kRmSharedExperts) gemm += n * lc.shared_gemm_f;
+      }
+      if (mods & kRmMlaUpProj) gemm += n * lc.mla_up_gemm_f;
     } else if (l.recompute == Recompute::selective_op) {
       gemm += n * lc.op_sac_gemm_f;
       mem += n * lc.mem_f;
@@ -483,8 +525,8 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
     }
     fwd += n * (lc.gemm_f + lc.attn_f + lc.mem_f + lc.tp_f + lc.cp_f);
   };
-  accumulate(dense, rc.dense_layers);
-  if (rc.moe_layers > 0) accumulate(moe, rc.moe_layers);
+  accumulate(dense, rc.dense_layers, false);
+  if (rc.moe_layers > 0) accumulate(moe, rc.moe_layers, true);
   if (has_head) {
     gemm += ec.head_f + ec.head_b;
     mem += ec.head_mem;
@@ -546,34 +588,50 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   b += 2.0 * rep * h * kActBytes;                        // two norm inputs
   b += 2.0 * rep * h * gin;                              // QKV and MLP-up inputs (norm outputs)
   b += T * (q_out + kv_out) * kActBytes;                 // q, k, v for the attention backward
+  // MLA: the compressed q and kv latents (replicated over TP) before and after their norms;
+  // the normed ones are the up-projections' inputs.
+  const double latents = m.attention == Attention::mla
+                             ? static_cast<double>(m.mla.q_lora_rank) + m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
+                             : 0.0;
+  b += T * latents * (kActBytes + gin);
   // attention output: kept in 16 bit for the attention backward, plus its FP8 cast for the
   // out-projection's weight gradient when the GEMMs run in FP8
   b += T * o_in * (kActBytes + (gin < kActBytes ? gin : 0.0));
   const double mats_up = m.gated_mlp ? 2.0 : 1.0;
-  if (!moe) {
-    b += T * mats_up * f * kActBytes;                    // MLP up (+gate) output
-    b += T * f * gin;                                    // activation output (down-projection input)
-  } else {
-    // Routed copies of the tokens (expert input), expert up(+gate) and activation outputs,
-    // shared experts like a dense MLP, router probabilities.
-    const double assigned = rep * m.moe.top_k * l.moe_imbalance;
-    const double fe = m.moe.expert_ffn;
-    // With expert tensor parallel the gathered expert input is etp times the routed tokens;
-    // the FFN outputs are etp times as many tokens at 1/etp of the width.
-    b += assigned * (l.etp * h * gin + mats_up * fe * kActBytes + fe * gin);
-    const double fs = m.moe.shared_experts * fe / tp;
-    b += T * (mats_up * fs * kActBytes + fs * gin);
-    b += rep * m.moe.experts * 4.0 * 2.0;
-  }
+  // Routed copies of the tokens (expert input), expert up(+gate) and activation outputs,
+  // shared experts like a dense MLP, router probabilities. With expert tensor parallel the
+  // gathered expert input is etp times the routed tokens; the FFN outputs are etp times as
+  // many tokens at 1/etp of the width.
+  const double assigned = rep * m.moe.top_k * l.moe_imbalance;
+  const double fe = m.moe.expert_ffn;
+  const double fs = m.moe.shared_experts * fe / tp;
+  const double mlp_dense = T * mats_up * f * kActBytes + T * f * gin;  // up(+gate) output, activation output
+  const double routed_act = assigned * fe * gin;
+  const double routed = assigned * (l.etp * h * gin + mats_up * fe * kActBytes) + routed_act;
+  const double shared = T * (mats_up * fs * kActBytes + fs * gin);
+  const double router = rep * m.moe.experts * 4.0 * 2.0;
+  b += moe ? routed + shared + router : mlp_dense;
   if (l.recompute == Recompute::selective_op) {
     // Per-op SAC recomputes the elementwise ops and every second matmul: the norm outputs,
     // the activation output and one of the two MLP up/gate outputs are not kept.
     b -= 2.0 * rep * h * gin + T * f * gin + (m.gated_mlp ? T * f * kActBytes : 0.0);
   }
+  const unsigned mods = l.recompute == Recompute::selective ? l.recompute_modules : 0u;
+  // Megatron selective modules keep only their inputs (core_attn changes nothing stored with
+  // flash attention; its unfused scores are handled below).
+  if (mods & kRmLayernorm) b -= 2.0 * rep * h * gin;    // norm outputs
+  if (!moe && (mods & kRmMlp)) b -= mlp_dense;
+  if (moe && (mods & kRmMoe)) {
+    b -= routed + shared + router;
+  } else if (moe) {
+    if (mods & kRmMoeAct) b -= routed_act;
+    if (mods & kRmSharedExperts) b -= shared;
+  }
+  if (mods & kRmMlaUpProj) b -= T * (q_out + kv_out) * kActBytes;  // q, k, v rebuilt from the latents
   b += 2.0 * rep * h * mask;                             // dropout masks
   if (l.attention != AttentionKernel::unfused) {
     b += T * (m.heads / tp) * 4.0;                       // flash softmax statistics
-  } else if (l.recompute == Recompute::none) {
+  } else if (l.recompute == Recompute::none || (l.recompute == Recompute::selective && !(mods & kRmCoreAttn))) {
     // Unfused core keeps softmax output (2 B), dropout mask (1 B) and dropout output (2 B)
     // per score: Korthikanti et al. 2022 eq. 1's 5*a*s/h term. Selective recompute drops it.
     const double seq = T * l.cp / l.micro_batch;
@@ -758,11 +816,29 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   // HFU adds the recomputed forward, counted like the model FLOPs (attention without causal
   // halving): one layer's forward for one micro-batch, whole model width, times layers,
   // micro-batches and data-parallel replicas.
+  auto recompute_flops = [&](const LayerCost& x, bool is_moe) {
+    switch (l.recompute) {
+      case Recompute::full: return x.flops_f + x.attn_conv_f;
+      case Recompute::selective_dots: return x.attn_conv_f;
+      case Recompute::selective_op: return x.op_sac_flops_f;
+      case Recompute::none: return 0.0;
+      case Recompute::selective: break;
+    }
+    const unsigned mods = l.recompute_modules;
+    double f = 0;
+    if (mods & kRmCoreAttn) f += x.attn_conv_f;
+    if ((!is_moe && (mods & kRmMlp)) || (is_moe && (mods & kRmMoe))) {
+      f += x.mlp_flops_f;
+    } else if (is_moe && (mods & kRmSharedExperts)) {
+      f += x.shared_flops_f;
+    }
+    if (mods & kRmMlaUpProj) f += x.mla_up_flops_f;
+    return f;
+  };
+  // Dense and MoE layers in the model's proportion.
+  const double moe_share = m.is_moe() && m.layers > 0 ? static_cast<double>(m.layers - m.moe.dense_layers) / m.layers : 0.0;
   const double recompute_per_layer_mb =
-      l.recompute == Recompute::full        ? (lc.flops_f + lc.attn_conv_f) * l.tp * l.cp
-      : l.recompute == Recompute::selective || l.recompute == Recompute::selective_dots ? lc.attn_conv_f * l.tp * l.cp
-      : l.recompute == Recompute::selective_op ? lc.op_sac_flops_f * l.tp * l.cp
-                                               : 0.0;
+      ((1.0 - moe_share) * recompute_flops(lc, false) + moe_share * recompute_flops(lc_moe, true)) * l.tp * l.cp;
   // Block recompute: the recomputed share of the layers (all chunks together).
   const double recomputed_share =
       l.recompute == Recompute::full && m.layers > 0 ? static_cast<double>(split.rec_total) / m.layers : 1.0;

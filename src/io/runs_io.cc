@@ -1,6 +1,8 @@
 // Published-run files (shared/validation/SCHEMA.md), training kind.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 
 #include "danlu/inputs.h"
 #include "io/run_list.h"
@@ -17,6 +19,28 @@ Recompute parse_recompute(const std::string& s, const std::string& w) {
   throw InputError(fmt::format("{}: recompute '{}' is not one of none, selective, selective-op, selective-dots, full{}", w,
                                s.substr(0, 40),
                                did_you_mean(s, {"none", "selective", "selective-op", "selective-dots", "full"})));
+}
+
+std::uint8_t parse_recompute_modules(const std::string& list, const std::string& w) {
+  std::vector<std::string> names;
+  for (int i = 0; i < kRecomputeModuleCount; ++i) names.emplace_back(recompute_module_name(i));
+  std::uint8_t bits = 0;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const std::size_t comma = list.find(',', start);
+    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    const auto it = std::find(names.begin(), names.end(), item);
+    if (it == names.end()) {
+      throw InputError(fmt::format("{}: recompute module '{}' is not one of {}{}", w, item.substr(0, 40),
+                                   fmt::join(names, ", "), did_you_mean(item, names)));
+    }
+    bits = static_cast<std::uint8_t>(bits | (1u << (it - names.begin())));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return bits;
 }
 
 AttentionKernel parse_attention_kernel(const std::string& s, const std::string& w) {
@@ -111,6 +135,25 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       }
       const std::string rc = io::text(p, "recompute", origin, false);
       if (!rc.empty()) l.recompute = parse_recompute(rc, io::where(origin, p["recompute"]));
+      if (const YAML::Node rm = p["recompute_modules"]; rm && !rm.IsNull()) {
+        // A list (YAML sequence) or one comma-separated string, as Megatron's flag takes it.
+        std::string joined;
+        if (rm.IsSequence()) {
+          for (const YAML::Node& item : rm) {
+            if (!item.IsScalar()) throw InputError(fmt::format("{}: recompute_modules items must be names", io::where(origin, item)));
+            joined += (joined.empty() ? "" : ",") + item.Scalar();
+          }
+        } else if (rm.IsScalar()) {
+          joined = rm.Scalar();
+        } else {
+          throw InputError(fmt::format("{}: recompute_modules must be a list of module names", io::where(origin, rm)));
+        }
+        l.recompute_modules = parse_recompute_modules(joined, io::where(origin, rm));
+        if (l.recompute && *l.recompute != Recompute::selective) {
+          throw InputError(fmt::format("{}: recompute_modules needs recompute selective, not {}", io::where(origin, rm),
+                                       recompute_name(*l.recompute)));
+        }
+      }
       if (sel == "op" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_op;
       if (sel == "dots" && l.recompute == Recompute::selective) l.recompute = Recompute::selective_dots;
     }

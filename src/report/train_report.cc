@@ -10,6 +10,17 @@
 namespace danlu {
 namespace {
 
+// The Megatron selective modules in effect (empty unless recompute is selective).
+nlohmann::json modules_json(const Layout& l) {
+  nlohmann::json a = nlohmann::json::array();
+  if (l.recompute != Recompute::selective) return a;
+  for (int i = 0; i < kRecomputeModuleCount; ++i) {
+    if (l.recompute_modules & (1u << i)) a.push_back(recompute_module_name(i));
+  }
+  return a;
+}
+
+
 std::string pct(double share) { return fmt::format("{:.1f}", 100.0 * share); }
 
 nlohmann::json stage_json(const StageMemory& s) {
@@ -132,7 +143,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
       {"layout",
        {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
-        {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)},
+        {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
         {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero},
         {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", attention_kernel_name(l.attention)},
         {"fused_elementwise", l.fused_elementwise}, {"fused_loss", l.fused_loss},
@@ -213,7 +224,7 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
         const Breakdown& b = o.result.time;
         j["binding"] = binding_name(o.result.binding);
         j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
-                       {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)},
+                       {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
                        {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero},
                        {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap}};
         j["breakdown_s"] = {{"gemm", b.gemm_s}, {"attention", b.attention_s}, {"memory_bound", b.memory_bound_s},
