@@ -14,7 +14,7 @@ def verdict(r):
         return ('finding in part: selective recompute and SP postdate this code (Korthikanti 2022 measured ~30 % on '
                 'these models); the rest of the change is a suspected modelling error (TP vs DP trade-off)')
     if rid.startswith('torchtitan') and 'zero 3->' in d:
-        return ('modelling error: torchtitan always shards (FSDP), and our memory is up to 28 % below its measured '
+        return ('modelling error: torchtitan always shards (FSDP), and our memory is up to 20 % below its measured '
                 'peaks, so lighter recompute only looks feasible')
     if rid.startswith('torchtitan'):
         return 'modelling error suspected: memory optimism (measured peaks exceed ours) lets lighter recompute fit'
