@@ -126,7 +126,7 @@ void expect_sane(const Model& m, const Cluster& c, const Layout& l, const Worklo
     EXPECT_GT(t.pp_bubble_s, 0);
     EXPECT_GT(t.pp_p2p_s, 0);
   }
-  if (l.tp == 1 && l.cp == 1) { EXPECT_EQ(t.tp_comm_s, 0); }
+  if (l.tp == 1 && l.cp == 1 && l.ep == 1) { EXPECT_EQ(t.tp_comm_s, 0); }  // ep > 1: the token all-to-all counts here
   if (l.tp > 1) { EXPECT_GT(t.tp_comm_s, 0); }
   if (l.dp == 1 && l.cp == 1) { EXPECT_EQ(t.dp_comm_s, 0); }
   if (l.dp > 1) { EXPECT_GT(t.dp_comm_s, 0); }
@@ -984,6 +984,32 @@ TEST(RecomputeModules, ModulesTheModelLacksAreRejected) {
   // Modules only matter with selective recompute.
   l.recompute = Recompute::full;
   EXPECT_EQ(danlu::check_layout(dense, c, l, w), LayoutIssue::kOk);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(BlockRecompute, DenseLayersOfAnMoeModelAreRecomputedFirst) {
+  // Megatron's block method recomputes the first N layers of each chunk; DeepSeek-V3's three
+  // dense layers open the first chunk. So on the first stage, going from full:3 to full:4
+  // adds exactly one MoE layer's saving, the same per in-flight micro-batch as going from
+  // full:1 to full:2 on a stage of MoE layers only.
+  const Model m = preset("deepseek-v3");
+  const Cluster c = danlu::make_cluster(cat(), "gb200", 256, 72, "", 0);
+  const Workload w = work(4096, 256);
+  auto run = [&](int n) {
+    Layout l = layout(1, 4, 64, 1, Recompute::full);
+    l.ep = 64;
+    l.recompute_num_layers = n;
+    EXPECT_EQ(danlu::check_layout(m, c, l, w), LayoutIssue::kOk) << n;
+    return estimate(m, c, l, w);
+  };
+  const Result f1 = run(1), f2 = run(2), f3 = run(3), f4 = run(4);
+  const double first_step = (f3.first.activations_gib - f4.first.activations_gib) / f3.first.microbatches_in_flight;
+  const double middle_step = (f1.middle.activations_gib - f2.middle.activations_gib) / f1.middle.microbatches_in_flight;
+  EXPECT_GT(middle_step, 0.0);
+  EXPECT_NEAR(first_step, middle_step, 1e-9 * middle_step);
 }
 
 }  // namespace

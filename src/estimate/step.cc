@@ -478,13 +478,30 @@ int dense_layers_in(const Model& m, int first_layer, int layers) {
   return std::clamp(dense_end - first_layer, 0, layers);
 }
 
+// Block recompute over a rank holding `dense` dense and `moe` MoE layers, `recomputed` of them
+// recomputed: Megatron's block method recomputes the first N layers of each chunk, and a model's
+// dense layers open its first chunk, so they are recomputed first. Shares of each kind.
+struct RecomputeShare {
+  double dense = 0, moe = 0;
+};
+RecomputeShare recompute_share(int dense, int moe, int recomputed, const Layout& l) {
+  RecomputeShare s;
+  if (l.recompute != Recompute::full || recomputed <= 0) return s;
+  const int per_chunk = l.recompute_num_layers > 0 ? l.recompute_num_layers : dense + moe;
+  const int rec_dense = std::min({dense, per_chunk, recomputed});
+  const int rec_moe = std::clamp(recomputed - rec_dense, 0, moe);
+  s.dense = dense > 0 ? static_cast<double>(rec_dense) / dense : 0.0;
+  s.moe = moe > 0 ? static_cast<double>(rec_moe) / moe : 0.0;
+  return s;
+}
+
 RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bool has_head, const Layout& l,
                    const LayerCost& dense, const LayerCost& moe, const EdgeCost& ec, const ParamCount& pc, const Model& m) {
   RankCost rc;
   rc.dense_layers = dense_layers_in(m, first_layer, layers);
   rc.moe_layers = layers - rc.dense_layers;
   // Block recompute: only a share of the rank's layers re-runs its forward.
-  const double full_share = layers > 0 ? static_cast<double>(recomputed) / layers : 0.0;
+  const RecomputeShare share = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
   double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
   auto accumulate = [&](const LayerCost& lc, double n, bool is_moe) {
     gemm += n * (lc.gemm_f + lc.gemm_b);
@@ -492,7 +509,7 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
     mem += n * (lc.mem_f + lc.mem_b);
     tp += n * (lc.tp_f + lc.tp_b + lc.cp_f + lc.cp_b);
     if (l.recompute == Recompute::full) {
-      const double r = n * full_share;
+      const double r = n * (is_moe ? share.moe : share.dense);
       gemm += r * lc.gemm_f;
       attn += r * lc.attn_f;
       mem += r * lc.mem_f;
@@ -659,10 +676,11 @@ StageMemory stage_memory(int rank, int layers, int recomputed, const RankCost& r
   Layout none = l;
   none.recompute = Recompute::none;
   // Block recompute keeps only the inputs of the recomputed layers, all activations of the rest.
-  const double full_share = layers > 0 ? static_cast<double>(recomputed) / layers : 0.0;
+  const RecomputeShare share = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
   auto per_layer = [&](bool moe) {
     if (l.recompute != Recompute::full) return layer_activation_bytes(m, l, s, moe);
-    return full_share * layer_activation_bytes(m, l, s, moe) + (1.0 - full_share) * layer_activation_bytes(m, none, s, moe);
+    const double f = moe ? share.moe : share.dense;
+    return f * layer_activation_bytes(m, l, s, moe) + (1.0 - f) * layer_activation_bytes(m, none, s, moe);
   };
   double act = in_flight * (rc.dense_layers * per_layer(false) + rc.moe_layers * per_layer(true));
   if (l.recompute == Recompute::full && layers > 0) {
