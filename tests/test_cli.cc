@@ -399,6 +399,7 @@ const std::vector<BadCase>& bad_cases() {
       {"RecomputeModulesWithFull", {"train", "--recompute", "full", "--recompute-modules", "mlp"}, {"--recompute-modules", "selective", "full"}},
       {"RecomputeModuleTheModelLacks", {"train", "--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "moe"}, {"recompute_modules", "experts"}},
       {"PlanBadRecomputeModule", {"plan", "--recompute-modules", "attention"}, {"'attention'", "core_attn"}},
+      {"NegativeMemoryMargin", {"train", "--memory-margin-gib", "-2"}, {"--memory-margin-gib", "'-2'", "[0, 80]"}},
       {"BadFusedLoss", {"train", "--fused-loss", "maybe"}, {"--fused-loss", "'maybe'", "true, false"}},
       // ---- layouts that cannot run
       {"LayoutProductMismatch",
@@ -1090,6 +1091,20 @@ TEST(CliOk, TrainRecomputeModulesReachTheLayout) {
   ASSERT_FALSE(j.is_discarded());
   EXPECT_EQ(j["layout"].value("recompute", std::string()), "selective");
   EXPECT_EQ(j["layout"]["recompute_modules"], nlohmann::json::array({"moe_act", "mla_up_proj"}));
+}
+
+TEST(CliOk, SearchKeepsTheMemoryMargin) {
+  const std::vector<std::string> args = {"search", "--json", "--model", "llama3-8b", "--gpus", "16", "--seq-len", "8192",
+                                         "--global-batch", "64", "--memory-margin-gib", "30", "--top", "5"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  ASSERT_FALSE(j["ranked"].empty());
+  for (const auto& c : j["ranked"]) {
+    EXPECT_NEAR(c["memory"].value("usable_gib", 0.0), 49.0, 1e-9);
+    EXPECT_LE(c["memory"].value("peak_gib", 1e9), 49.0);
+  }
 }
 
 TEST(CliOk, TrainYamlModel) {

@@ -1013,3 +1013,28 @@ TEST(BlockRecompute, DenseLayersOfAnMoeModelAreRecomputedFirst) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Estimate, MemoryMarginShrinksWhatFits) {
+  // --memory-margin-gib: the headroom a user keeps free comes off the usable memory, so a
+  // layout with less headroom than the margin no longer fits, and the default layout moves on.
+  const Model m = preset("llama3-70b");
+  Cluster c = h100(64);
+  const Workload w = work(8192, 64);
+  const Layout l = layout(8, 2, 4, 1, Recompute::none);
+  const Result plain = estimate(m, c, l, w);
+  ASSERT_FALSE(plain.oom);
+  const double headroom = plain.usable_memory_gib - plain.peak_memory_gib;
+  c.memory_margin_gib = headroom + 1.0;
+  const Result tight = estimate(m, c, l, w);
+  EXPECT_DOUBLE_EQ(tight.usable_memory_gib, plain.usable_memory_gib - c.memory_margin_gib);
+  EXPECT_DOUBLE_EQ(tight.peak_memory_gib, plain.peak_memory_gib);
+  EXPECT_TRUE(tight.oom);
+  Workload wd = w;
+  unsigned flags = 0;
+  const Layout chosen = danlu::resolve_layout(m, c, danlu::PartialLayout{}, &wd, true, &flags);
+  EXPECT_FALSE(estimate(m, c, chosen, wd).oom);
+}
+
+}  // namespace

@@ -71,6 +71,8 @@ struct Cluster {
   int gpus = 0;
   int gpus_per_node = 8;           // accelerators that share the scale-up fabric directly
   double nic_gbps_per_gpu = 0;     // effective scale-out bandwidth per accelerator, Gbit/s
+  double memory_margin_gib = 0;    // headroom the user keeps free: a layout fits when its peak
+                                   // is within HBM - runtime reservation - this margin
 };
 
 }  // namespace danlu

@@ -65,7 +65,7 @@ struct TrainFlags {
   std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
       recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
-      fused_loss, grad_reduce_bf16;
+      fused_loss, grad_reduce_bf16, memory_margin_gib;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -148,6 +148,7 @@ JobSetup setup_job(const TrainFlags& f) {
   const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
   j.c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
   if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) apply_variant(&j.c, static_cast<double>(*cap), 0, 0);
+  j.c.memory_margin_gib = real_flag("memory-margin-gib", f.memory_margin_gib, 0, j.c.acc.hbm_gib, 0);
   Workload& w = j.w;
   if (auto s = int_opt("seq-len", f.seq_len, 1, 100'000'000)) {
     w.seq_len = *s;
@@ -1027,6 +1028,8 @@ int run_cli(int argc, char** argv) {
     sub->add_option("--global-batch", f.global_batch, "sequences per optimizer step");
     sub->add_option("--precision", f.precision, "bf16|fp16|fp8|mxfp8|nvfp4");
     sub->add_option("--power-cap-w", f.power_cap_w, "GPU power limit below TDP, watts");
+    sub->add_option("--memory-margin-gib", f.memory_margin_gib,
+                    "GiB per GPU to keep free: layouts fit only within HBM - runtime reservation - this (default 0)");
   };
   CLI::App* train = app.add_subcommand("train", "estimate one training step: time, MFU, breakdown, memory");
   add_job_flags(train, tf, true);

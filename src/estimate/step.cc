@@ -870,7 +870,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   res.first = stage_memory(0, split.first, split.rec_first, first, m, l, s, e, mb);
   res.last = single ? res.first : stage_memory(l.pp - 1, split.last, split.rec_last, last, m, l, s, e, mb);
   res.middle = l.pp > 2 ? stage_memory(1, split.middle, split.rec_middle, middle, m, l, s, e, mb) : res.first;
-  res.usable_memory_gib = c.acc.hbm_gib - e.runtime_reserved_gib;
+  res.usable_memory_gib = c.acc.hbm_gib - e.runtime_reserved_gib - c.memory_margin_gib;
   res.peak_memory_gib = std::max(res.first.total_gib, std::max(res.middle.total_gib, res.last.total_gib));
   res.oom = res.peak_memory_gib > res.usable_memory_gib;
 

@@ -116,7 +116,9 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
   out += render_table({"memory per GPU", "layers", "weights_gib", "grads_gib", "optimizer_gib", "activations_gib",
                        "in_flight_mb", "workspace_gib", "total_gib"},
                       rows);
-  out += fmt::format("usable memory {:.2f} GiB per GPU -> {}\n", r.usable_memory_gib,
+  out += fmt::format("usable memory {:.2f} GiB per GPU{} -> {}\n", r.usable_memory_gib,
+                     ctx.cluster.memory_margin_gib > 0 ? fmt::format(" (after a {:.2f} GiB margin)", ctx.cluster.memory_margin_gib)
+                                                       : std::string(),
                      r.oom ? fmt::format("OOM (peak {:.2f} GiB exceeds usable by {:.2f} GiB)", r.peak_memory_gib,
                                          r.peak_memory_gib - r.usable_memory_gib)
                            : fmt::format("fits (peak {:.2f} GiB, {:.2f} GiB headroom)", r.peak_memory_gib,

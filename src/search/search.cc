@@ -104,7 +104,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   SearchResult out;
   const int k = std::max(1, opt.top_k);
   const Recompute modes[] = {Recompute::none, Recompute::selective, Recompute::full};
-  const double usable = c.acc.hbm_gib - c.acc.eff.runtime_reserved_gib;
+  const double usable = c.acc.hbm_gib - c.acc.eff.runtime_reserved_gib - c.memory_margin_gib;
   Layout base;
   if (opt.base) {
     base = *opt.base;

@@ -31,7 +31,8 @@ struct Endpoint {
 };
 
 const std::vector<std::string> kJobKeys = {"model", "accelerator", "gpus", "gpus_per_node", "network", "seq_len", "global_batch",
-                                           "micro_batch", "tp", "pp", "dp", "cp", "ep", "vpp", "recompute", "zero", "precision"};
+                                           "micro_batch", "tp", "pp", "dp", "cp", "ep", "vpp", "recompute", "zero", "precision",
+                                           "memory_margin_gib"};
 
 std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
