@@ -79,7 +79,8 @@ async function train(body) {
   $('train-summary').innerHTML = `step time <b id="train-step">${fix(j.step_time_s, 3)} s</b>, MFU ${fix(100 * j.mfu, 1)} %, ` +
     `${fix(j.tokens_per_s_per_gpu, 0)} tokens/s per GPU; binding: <b>${esc(j.binding)}</b>; layout tp=${L.tp} pp=${L.pp} ` +
     `dp=${L.dp} cp=${L.cp} ${L.ep > 1 || L.etp > 1 ? `ep=${L.ep} etp=${L.etp} ` : ''}vpp=${L.vpp} micro_batch=${L.micro_batch} zero=${L.zero} ` +
-    `recompute=${esc(L.recompute)}${L.recompute_num_layers > 0 ? ':' + L.recompute_num_layers : ''}; ` +
+    `recompute=${esc(L.recompute)}${L.recompute_num_layers > 0 ? ':' + L.recompute_num_layers : ''}` +
+    `${L.recompute_modules && L.recompute_modules.length && L.recompute_modules.join() !== 'core_attn' ? ' (' + esc(L.recompute_modules.join(', ')) + ')' : ''}; ` +
     (j.memory.oom ? `<b class="error">does not fit: ${fix(j.memory.peak_gib, 1)} GiB of ${fix(j.memory.usable_gib, 1)}</b>` : `fits (${fix(j.memory.peak_gib, 1)} of ${fix(j.memory.usable_gib, 1)} GiB)`);
   const parts = Object.entries(j.breakdown_s).filter(([, v]) => v > 0);
   $('train-bar').innerHTML = stackedBars([['step', parts]], 's');

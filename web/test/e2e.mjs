@@ -101,6 +101,9 @@ try {
   await page.goto(base + '?page=train&model=mixtral-8x7b&gpus=16&tp=2&pp=1&ep=4&etp=2');
   await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
   check((await page.textContent('#train-summary')).includes('ep=4 etp=2'), 'train: an MoE layout shows its ep and etp');
+  await page.goto(base + '?page=train&model=deepseek-v3&accelerator=gb200&gpus=256&tp=1&pp=4&vpp=4&ep=64&seq_len=4096&global_batch=2048&recompute_modules=mla_up_proj');
+  await page.waitForSelector('#page-train .out.shown', { timeout: 60000 });
+  check((await page.textContent('#train-summary')).includes('(mla_up_proj)'), 'train: Megatron recompute modules reach the estimate');
 
   // A pasted config.json gives the same step as the catalog's preset of the same model.
   const here = new URL('.', import.meta.url).pathname;
