@@ -166,6 +166,7 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
     if (mods == 0 || mods >= (1u << kRecomputeModuleCount)) return LayoutIssue::kRecomputeModules;
     if (!m.is_moe() && (mods & (kRmMoe | kRmMoeAct | kRmSharedExperts))) return LayoutIssue::kRecomputeModules;
     if (m.is_moe() && m.moe.shared_experts == 0 && (mods & kRmSharedExperts)) return LayoutIssue::kRecomputeModules;
+    if (m.is_moe() && m.moe.dense_layers == 0 && (mods & kRmMlp)) return LayoutIssue::kRecomputeModules;
     if (m.attention != Attention::mla && (mods & kRmMlaUpProj)) return LayoutIssue::kRecomputeModules;
   }
   if (w.global_batch % (static_cast<long>(l.micro_batch) * l.dp) != 0) return LayoutIssue::kBatchNotDivisible;
@@ -245,7 +246,7 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
     case LayoutIssue::kRecomputeModules:
       return "recompute_modules must name at least one module the model has (moe, moe_act and shared_experts need "
-             "routed or shared experts, mla_up_proj needs MLA attention)";
+             "routed or shared experts, mlp a dense MLP, mla_up_proj MLA attention)";
     case LayoutIssue::kRecomputeLayers:
       return "recompute_num_layers needs recompute full and at most the layers of the largest pipeline chunk";
   }

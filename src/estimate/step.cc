@@ -50,6 +50,9 @@ struct LayerCost {
   double norm_mem_f = 0, act_mem_f = 0;          // the two norms; the MLP / expert activation
   double moe_mem_f = 0;                          // permute / unpermute and the router softmax
   double ep_comm_f = 0;                          // the forward dispatch + combine all-to-all
+  double etp_comm_f = 0;                         // the forward expert-TP all-gather + reduce-scatter
+  double mlp_tp_f = 0;                           // a dense MLP's share of the forward TP traffic
+  double routed_flops_f = 0;                     // routed-expert GEMM FLOPs (busiest rank: x imbalance)
   double attn_flops_f = 0;           // forward attention FLOPs executed
   double attn_conv_f = 0;            // forward attention FLOPs by the model-FLOP convention (no causal halving)
 };
@@ -164,6 +167,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
   }
   add(T, h, o_in);
   const double attn_gemm_f = c.gemm_f;
+  const double attn_gemm_flops = c.flops_f;
   // MLP: dense (tensor-parallel up/gate and down), or mixture-of-experts.
   const double mats_up = m.gated_mlp ? 2.0 : 1.0;
   const double Tm = l.sequence_parallel ? T / tp : T;  // tokens a rank routes (MoE needs SP with TP)
@@ -180,8 +184,10 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     // each computes 1/etp of every local expert's FFN (same FLOPs, taller and narrower GEMMs).
     const double per_expert = assigned * etp / local;
     const double fe = m.moe.expert_ffn / etp;
+    const double before_routed = c.flops_f;
     add(per_expert, mats_up * fe, h, local);            // grouped GEMM: one small GEMM per expert
     add(per_expert, h, fe, local);
+    c.routed_flops_f = c.flops_f - before_routed;
     add(Tm, E, h);                                      // router
     if (m.moe.shared_experts > 0) {
       const double fs = m.moe.shared_experts * static_cast<double>(m.moe.expert_ffn) / tp;
@@ -201,7 +207,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     c.op_sac_flops_f = 2.0 * T * (h * kv_out / 2.0 + o_in * h + f * h);
   } else {
     c.op_sac_gemm_f = 0.5 * attn_gemm_f;  // about every second attention matmul
-    c.op_sac_flops_f = 0.0;
+    c.op_sac_flops_f = 0.5 * attn_gemm_flops;
   }
 
   // Flash attention over the full sequence (context-parallel ranks hold T = b*s/cp queries,
@@ -298,6 +304,8 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     // in parallelize_llama.py), so with SP the two forward all-gathers run again in the
     // backward; without SP nothing saves the all-reduces' outputs, and both run again.
     c.op_sac_tp_f = l.sequence_parallel ? 0.5 * c.tp_f : c.tp_f;
+    // Of a dense layer's two forward collective pairs, one belongs to the MLP.
+    c.mlp_tp_f = moe ? 0.0 : 0.5 * c.tp_f;
   }
   // Expert parallel: token all-to-all (GShard, Lepikhin et al. 2021; Megatron-Core's alltoall
   // dispatcher). Each routed copy of a token's hidden vector travels to the rank holding its
@@ -326,6 +334,7 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const double pair = all_gather_s(gathered, etp_grp, s.up, s.out) + reduce_scatter_s(gathered, etp_grp, s.up, s.out);
     c.tp_f += pair;
     c.tp_b += pair;
+    c.etp_comm_f = pair;
   }
   // Context parallel (ring attention, Liu et al. 2023; Megatron-CP): each rank passes its
   // K,V block around the ring (cp-1 steps) forward, and K,V plus their gradients backward,
@@ -522,11 +531,12 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
       if (!is_moe && (mods & kRmMlp)) {
         gemm += n * lc.mlp_gemm_f;
         mem += n * lc.act_mem_f;
+        tp += n * lc.mlp_tp_f;  // its input all-gather and output reduce-scatter run again
       }
       if (is_moe && (mods & kRmMoe)) {
         gemm += n * lc.mlp_gemm_f;
         mem += n * (lc.act_mem_f + lc.moe_mem_f);
-        tp += n * lc.ep_comm_f;  // dispatch and combine run again
+        tp += n * (lc.ep_comm_f + lc.etp_comm_f);  // dispatch, combine and expert-TP collectives run again
       } else if (is_moe) {
         if (mods & kRmMoeAct) mem += n * lc.act_mem_f;
         if (mods & kRmSharedExperts) gemm += n * lc.shared_gemm_f;
@@ -631,7 +641,8 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   if (l.recompute == Recompute::selective_op) {
     // Per-op SAC recomputes the elementwise ops and every second matmul: the norm outputs,
     // the activation output and one of the two MLP up/gate outputs are not kept.
-    b -= 2.0 * rep * h * gin + T * f * gin + (m.gated_mlp ? T * f * kActBytes : 0.0);
+    b -= 2.0 * rep * h * gin;
+    if (!moe) b -= T * f * gin + (m.gated_mlp ? T * f * kActBytes : 0.0);
   }
   const unsigned mods = l.recompute == Recompute::selective ? l.recompute_modules : 0u;
   // Megatron selective modules keep only their inputs (core_attn changes nothing stored with
@@ -834,9 +845,11 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   // HFU adds the recomputed forward, counted like the model FLOPs (attention without causal
   // halving): one layer's forward for one micro-batch, whole model width, times layers,
   // micro-batches and data-parallel replicas.
+  // The busiest expert rank's routed load is imbalance x the mean; FLOPs count the mean.
+  const double routed_excess = l.moe_imbalance > 0 ? 1.0 - 1.0 / l.moe_imbalance : 0.0;
   auto recompute_flops = [&](const LayerCost& x, bool is_moe) {
     switch (l.recompute) {
-      case Recompute::full: return x.flops_f + x.attn_conv_f;
+      case Recompute::full: return x.flops_f - routed_excess * x.routed_flops_f + x.attn_conv_f;
       case Recompute::selective_dots: return x.attn_conv_f;
       case Recompute::selective_op: return x.op_sac_flops_f;
       case Recompute::none: return 0.0;
@@ -846,22 +859,28 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     double f = 0;
     if (mods & kRmCoreAttn) f += x.attn_conv_f;
     if ((!is_moe && (mods & kRmMlp)) || (is_moe && (mods & kRmMoe))) {
-      f += x.mlp_flops_f;
+      f += x.mlp_flops_f - routed_excess * x.routed_flops_f;
     } else if (is_moe && (mods & kRmSharedExperts)) {
       f += x.shared_flops_f;
     }
     if (mods & kRmMlaUpProj) f += x.mla_up_flops_f;
     return f;
   };
-  // Dense and MoE layers in the model's proportion.
-  const double moe_share = m.is_moe() && m.layers > 0 ? static_cast<double>(m.layers - m.moe.dense_layers) / m.layers : 0.0;
-  const double recompute_per_layer_mb =
-      ((1.0 - moe_share) * recompute_flops(lc, false) + moe_share * recompute_flops(lc_moe, true)) * l.tp * l.cp;
-  // Block recompute: the recomputed share of the layers (all chunks together).
-  const double recomputed_share =
-      l.recompute == Recompute::full && m.layers > 0 ? static_cast<double>(split.rec_total) / m.layers : 1.0;
-  res.hardware_flops_per_step =
-      res.model_flops_per_step + m.layers * recomputed_share * recompute_per_layer_mb * mbd * l.dp;
+  // Layers recomputed, dense and MoE: all of them, or under block recompute the recomputed
+  // layers of all chunks with the dense ones (which open the first chunk) first.
+  const int dense_total = m.is_moe() ? std::min(m.moe.dense_layers, m.layers) : m.layers;
+  const int moe_total = m.layers - dense_total;
+  double rec_dense = dense_total, rec_moe = moe_total;
+  if (l.recompute == Recompute::full) {
+    const int per_chunk = l.recompute_num_layers > 0 ? l.recompute_num_layers : m.layers;
+    const long total = std::min<long>(split.rec_total, m.layers);
+    const long rd = std::min<long>({dense_total, per_chunk, total});
+    rec_dense = static_cast<double>(rd);
+    rec_moe = static_cast<double>(std::clamp<long>(total - rd, 0, moe_total));
+  }
+  const double recompute_per_mb =
+      (rec_dense * recompute_flops(lc, false) + rec_moe * recompute_flops(lc_moe, true)) * l.tp * l.cp;
+  res.hardware_flops_per_step = res.model_flops_per_step + recompute_per_mb * mbd * l.dp;
   const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;
   res.mfu = res.model_flops_per_step / (res.step_s * peak);
   res.hfu = res.hardware_flops_per_step / (res.step_s * peak);
@@ -930,7 +949,8 @@ double step_time_lower_bound_s(const Model& m, const Cluster& c, const Layout& l
   const int dense = dense_layers_in(m, 0, split.first);
   double per_token = (split.first) * attn + dense * (h * up + f * h);
   if (m.is_moe()) {
-    const double routed = (l.sequence_parallel ? 1.0 / tp : 1.0) * m.moe.top_k * l.moe_imbalance;
+    // The bound serves both SP settings of a job: the smaller routed share (SP: 1/tp).
+    const double routed = (1.0 / tp) * m.moe.top_k * l.moe_imbalance;
     const double mats_up = m.gated_mlp ? 2.0 : 1.0;
     per_token += (split.first - dense) * routed * (mats_up + 1.0) * h * m.moe.expert_ffn;
   }

@@ -215,6 +215,13 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       l.zero = jb.zero;
       l.ep = jb.ep;
       l.etp = jb.etp;
+      if (!opt.base) {
+        // The stack a ZeRO stage implies, as resolve_layout (docs/defaults.md) sets it: ZeRO-3
+        // is the PyTorch-native stack (FlashAttention-2 through SDPA; an eager loss on GPUs).
+        const bool fsdp_stack = jb.zero == 3;
+        l.attention = fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash;
+        l.fused_loss = l.fused_elementwise && !(fsdp_stack && c.acc.torus_dims == 0);
+      }
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
       const double mem_lb = state_memory_lower_bound_gib(m, cg, l);
