@@ -796,9 +796,6 @@ TEST(Torus, TensorParallelOnTpuPaysForItsAxis) {
   EXPECT_GT(torus.step_s, flat.step_s);
 }
 
-}  // namespace
-
-namespace {
 
 // ------------------------------------------------------------------ loss kernel
 
@@ -848,9 +845,6 @@ TEST(LossKernel, DefaultFollowsTheStack) {
   EXPECT_FALSE(resolve(h100(64), q));
 }
 
-}  // namespace
-
-namespace {
 
 // ------------------------------------------------------------------ expert tensor parallel
 
@@ -886,9 +880,6 @@ TEST(ExpertTensorParallel, SplitsExpertWeightsNotWork) {
   EXPECT_NEAR(drop_gib * kGiB, expert_params_per_rank / 2 * 2.0, 1e-6 * expert_params_per_rank);
 }
 
-}  // namespace
-
-namespace {
 
 TEST(Estimate, XlaDotsPolicySitsBetweenSelectiveAndFull) {
   // XLA's checkpoint_dots_with_no_batch_dims keeps the projections' outputs and the layer
@@ -911,9 +902,6 @@ TEST(Estimate, XlaDotsPolicySitsBetweenSelectiveAndFull) {
   EXPECT_STREQ(danlu::recompute_name(Recompute::selective_dots), "selective-dots");
 }
 
-}  // namespace
-
-namespace {
 
 TEST(Estimate, PerOpSacRunsTheForwardAllGathersAgain) {
   // torchtitan's per-op SAC saves reduce-scatter outputs, not all-gathers: with SP its
@@ -928,9 +916,6 @@ TEST(Estimate, PerOpSacRunsTheForwardAllGathersAgain) {
   EXPECT_EQ(one.time.tp_comm_s, 0.0);
 }
 
-}  // namespace
-
-namespace {
 
 // ------------------------------------------------------------------ Megatron recompute modules
 
@@ -986,9 +971,6 @@ TEST(RecomputeModules, ModulesTheModelLacksAreRejected) {
   EXPECT_EQ(danlu::check_layout(dense, c, l, w), LayoutIssue::kOk);
 }
 
-}  // namespace
-
-namespace {
 
 TEST(BlockRecompute, DenseLayersOfAnMoeModelAreRecomputedFirst) {
   // Megatron's block method recomputes the first N layers of each chunk; DeepSeek-V3's three
@@ -1012,9 +994,6 @@ TEST(BlockRecompute, DenseLayersOfAnMoeModelAreRecomputedFirst) {
   EXPECT_NEAR(first_step, middle_step, 1e-9 * middle_step);
 }
 
-}  // namespace
-
-namespace {
 
 TEST(Estimate, MemoryMarginShrinksWhatFits) {
   // --memory-margin-gib: the headroom a user keeps free comes off the usable memory, so a

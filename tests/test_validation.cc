@@ -184,10 +184,6 @@ TEST(Validation, MoeRunsUseTheStatedExpertBalance) {
   EXPECT_EQ(moe, 2);
 }
 
-}  // namespace
-
-namespace {
-
 TEST(Validation, MaxTextMinimalRematRunsFit) {
   // MaxText's remat_policy 'minimal' (XLA checkpoint_dots_with_no_batch_dims) ran on v5p with
   // 95 GiB per chip. Modelled as Megatron-style selective recompute, the memory model put

@@ -69,6 +69,12 @@ enum Defaulted : unsigned {
 //   is false; recompute = none, else selective, else full, whichever first fits.
 // Returns the completed layout and sets *flags; *w.global_batch is updated when defaulted.
 // Throws nothing; the result must still pass check_layout.
+// The kernels a ZeRO stage implies when unstated (docs/defaults.md), shared by resolve_layout
+// and the search: ZeRO-3 is the PyTorch-native stack (FlashAttention-2 through SDPA; an eager
+// loss on a GPU fabric).
+AttentionKernel default_attention(int zero);
+bool default_fused_loss(const Cluster& c, int zero, bool fused_elementwise);
+
 Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
                       bool global_batch_set, unsigned* flags);
 

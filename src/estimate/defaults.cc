@@ -16,6 +16,18 @@ long default_global_batch(const Layout& l, int seq_len) {
 
 }  // namespace
 
+// Fully sharded (ZeRO-3) training is the PyTorch-native stack (torchtitan, FSDP2), whose SDPA
+// dispatches FlashAttention-2 on NVIDIA parts (cuDNN attention is opt-in since PyTorch 2.5,
+// pytorch/pytorch#138522); Megatron-style stacks use the family's best fused kernel.
+AttentionKernel default_attention(int zero) { return zero == 3 ? AttentionKernel::flash2 : AttentionKernel::flash; }
+
+// The PyTorch-native stack on a switched GPU fabric (FSDP2 / torchtitan) computes its loss in
+// eager PyTorch even when it compiles the transformer blocks (torchtitan train.py: compiling
+// the loss is left off); XLA (TPU, Trainium) and Megatron-Core fuse it.
+bool default_fused_loss(const Cluster& c, int zero, bool fused_elementwise) {
+  return fused_elementwise && !(zero == 3 && c.acc.torus_dims == 0);
+}
+
 Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
                       bool global_batch_set, unsigned* flags) {
   unsigned f = 0;
@@ -37,16 +49,9 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.recompute_num_layers = p.recompute_num_layers.value_or(0);
   l.recompute_modules = p.recompute_modules.value_or(kRmCoreAttn);
   l.tp_comm_overlap = p.tp_comm_overlap.value_or(c.acc.eff.tp_overlap_default);
-  // Fully sharded (ZeRO-3) training is the PyTorch-native stack (torchtitan, FSDP2), whose SDPA
-  // dispatches FlashAttention-2 on NVIDIA parts (cuDNN attention is opt-in since PyTorch 2.5,
-  // pytorch/pytorch#138522); Megatron-style stacks use the family's best fused kernel.
-  const bool fsdp_stack = p.zero.value_or(1) == 3;
-  l.attention = p.attention.value_or(fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash);
+  l.attention = p.attention.value_or(default_attention(p.zero.value_or(1)));
   l.fused_elementwise = p.fused_elementwise.value_or(true);
-  // The PyTorch-native stack on a switched GPU fabric (FSDP2 / torchtitan) computes its loss in
-  // eager PyTorch even when it compiles the transformer blocks (torchtitan train.py: compiling
-  // the loss is left off); XLA (TPU, Trainium) and Megatron-Core fuse it.
-  l.fused_loss = p.fused_loss.value_or(l.fused_elementwise && !(fsdp_stack && c.acc.torus_dims == 0));
+  l.fused_loss = p.fused_loss.value_or(default_fused_loss(c, p.zero.value_or(1), l.fused_elementwise));
   l.grad_reduce_bf16 = p.grad_reduce_bf16.value_or(false);
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);

@@ -184,10 +184,10 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     // each computes 1/etp of every local expert's FFN (same FLOPs, taller and narrower GEMMs).
     const double per_expert = assigned * etp / local;
     const double fe = m.moe.expert_ffn / etp;
-    const double before_routed = c.flops_f;
+    const auto r0 = mark();
     add(per_expert, mats_up * fe, h, local);            // grouped GEMM: one small GEMM per expert
     add(per_expert, h, fe, local);
-    c.routed_flops_f = c.flops_f - before_routed;
+    c.routed_flops_f = c.flops_f - r0.second;
     add(Tm, E, h);                                      // router
     if (m.moe.shared_experts > 0) {
       const double fs = m.moe.shared_experts * static_cast<double>(m.moe.expert_ffn) / tp;
@@ -472,21 +472,6 @@ StateBytes state_bytes(const RankParams& rp, int layers, const Layout& l) {
   return b;
 }
 
-struct RankCost {
-  double gemm = 0, attn = 0, mem = 0, tp = 0;  // per micro-batch, incl. recompute
-  double fwd = 0, bwd = 0;                     // per micro-batch totals (bwd incl. recompute)
-  int dense_layers = 0, moe_layers = 0;
-  RankParams params;                           // parameters held (before ZeRO sharding)
-};
-
-// Dense layers sit first in the model (DeepSeek's first_k_dense_replace): a rank holding
-// `layers` layers starting at `first_layer` has this many of them.
-int dense_layers_in(const Model& m, int first_layer, int layers) {
-  if (!m.is_moe()) return layers;
-  const int dense_end = m.moe.dense_layers;
-  return std::clamp(dense_end - first_layer, 0, layers);
-}
-
 // Block recompute over a rank holding `dense` dense and `moe` MoE layers, `recomputed` of them
 // recomputed: Megatron's block method recomputes the first N layers of each chunk, and a model's
 // dense layers open its first chunk, so they are recomputed first. Shares of each kind.
@@ -504,13 +489,30 @@ RecomputeShare recompute_share(int dense, int moe, int recomputed, const Layout&
   return s;
 }
 
+struct RankCost {
+  double gemm = 0, attn = 0, mem = 0, tp = 0;  // per micro-batch, incl. recompute
+  double fwd = 0, bwd = 0;                     // per micro-batch totals (bwd incl. recompute)
+  int dense_layers = 0, moe_layers = 0;
+  RecomputeShare recomputed;                   // block recompute: share of each kind rerun
+  RankParams params;                           // parameters held (before ZeRO sharding)
+};
+
+// Dense layers sit first in the model (DeepSeek's first_k_dense_replace): a rank holding
+// `layers` layers starting at `first_layer` has this many of them.
+int dense_layers_in(const Model& m, int first_layer, int layers) {
+  if (!m.is_moe()) return layers;
+  const int dense_end = m.moe.dense_layers;
+  return std::clamp(dense_end - first_layer, 0, layers);
+}
+
 RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bool has_head, const Layout& l,
                    const LayerCost& dense, const LayerCost& moe, const EdgeCost& ec, const ParamCount& pc, const Model& m) {
   RankCost rc;
   rc.dense_layers = dense_layers_in(m, first_layer, layers);
   rc.moe_layers = layers - rc.dense_layers;
   // Block recompute: only a share of the rank's layers re-runs its forward.
-  const RecomputeShare share = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
+  rc.recomputed = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
+  const RecomputeShare& share = rc.recomputed;
   double gemm = 0, attn = 0, mem = 0, tp = 0, fwd = 0;
   auto accumulate = [&](const LayerCost& lc, double n, bool is_moe) {
     gemm += n * (lc.gemm_f + lc.gemm_b);
@@ -591,26 +593,30 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   const double rep = l.sequence_parallel ? T / tp : T;
   const double mask = m.linear_bias ? 1.0 : 0.0;
   if (l.recompute == Recompute::full) return rep * h * kActBytes;  // the layer input only
+  // GEMM inputs kept for the weight-gradient GEMM are stored at the GEMM precision: with FP8
+  // (Transformer Engine, torchao) the cast copy is what is saved.
+  const double gin = s.r.in_bytes < kActBytes ? s.r.in_bytes : kActBytes;
+  const double mats_up = m.gated_mlp ? 2.0 : 1.0;
+  // The MLP part: a dense MLP's up(+gate) and activation outputs; for MoE, the routed copies
+  // of the tokens (expert input), expert up(+gate) and activation outputs, shared experts like
+  // a dense MLP, router probabilities. With expert tensor parallel the gathered expert input is
+  // etp times the routed tokens; the FFN outputs are etp times as many tokens at 1/etp of the width.
+  const double assigned = rep * m.moe.top_k * l.moe_imbalance;
+  const double fe = m.moe.expert_ffn;
+  const double fs = m.moe.shared_experts * fe / tp;
+  const double mlp_up = T * mats_up * f * kActBytes;
+  const double routed_up = assigned * mats_up * fe * kActBytes;
+  const double shared_up = T * mats_up * fs * kActBytes;
+  const double router = rep * m.moe.experts * 4.0 * 2.0;
   if (l.recompute == Recompute::selective_dots) {
     // XLA keeps, of the values its policy may save, those the backward reads: the layer input,
     // q, k and v (for the attention backward, which reruns the attention forward) and the MLP
     // up(+gate) outputs (the activation's derivative and, recomputed from them, the
     // down-projection's input). Norm outputs, the attention output and the activation output
     // are rematerialised (jax.checkpoint_policies.checkpoint_dots_with_no_batch_dims).
-    double b = rep * h * kActBytes + T * (q_out + kv_out) * kActBytes;
-    const double up = m.gated_mlp ? 2.0 : 1.0;
-    if (!moe) {
-      b += T * up * f * kActBytes;
-    } else {
-      b += rep * m.moe.top_k * l.moe_imbalance * up * m.moe.expert_ffn * kActBytes;
-      b += T * up * m.moe.shared_experts * m.moe.expert_ffn / tp * kActBytes;
-      b += rep * m.moe.experts * 4.0 * 2.0;
-    }
-    return b;
+    return rep * h * kActBytes + T * (q_out + kv_out) * kActBytes +
+           (moe ? routed_up + shared_up + router : mlp_up);
   }
-  // GEMM inputs kept for the weight-gradient GEMM are stored at the GEMM precision: with FP8
-  // (Transformer Engine, torchao) the cast copy is what is saved.
-  const double gin = s.r.in_bytes < kActBytes ? s.r.in_bytes : kActBytes;
   double b = 0;
   b += 2.0 * rep * h * kActBytes;                        // two norm inputs
   b += 2.0 * rep * h * gin;                              // QKV and MLP-up inputs (norm outputs)
@@ -624,19 +630,10 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   // attention output: kept in 16 bit for the attention backward, plus its FP8 cast for the
   // out-projection's weight gradient when the GEMMs run in FP8
   b += T * o_in * (kActBytes + (gin < kActBytes ? gin : 0.0));
-  const double mats_up = m.gated_mlp ? 2.0 : 1.0;
-  // Routed copies of the tokens (expert input), expert up(+gate) and activation outputs,
-  // shared experts like a dense MLP, router probabilities. With expert tensor parallel the
-  // gathered expert input is etp times the routed tokens; the FFN outputs are etp times as
-  // many tokens at 1/etp of the width.
-  const double assigned = rep * m.moe.top_k * l.moe_imbalance;
-  const double fe = m.moe.expert_ffn;
-  const double fs = m.moe.shared_experts * fe / tp;
-  const double mlp_dense = T * mats_up * f * kActBytes + T * f * gin;  // up(+gate) output, activation output
+  const double mlp_dense = mlp_up + T * f * gin;         // + activation output (down-projection input)
   const double routed_act = assigned * fe * gin;
-  const double routed = assigned * (l.etp * h * gin + mats_up * fe * kActBytes) + routed_act;
-  const double shared = T * (mats_up * fs * kActBytes + fs * gin);
-  const double router = rep * m.moe.experts * 4.0 * 2.0;
+  const double routed = assigned * l.etp * h * gin + routed_up + routed_act;
+  const double shared = shared_up + T * fs * gin;
   b += moe ? routed + shared + router : mlp_dense;
   if (l.recompute == Recompute::selective_op) {
     // Per-op SAC recomputes the elementwise ops and every second matmul: the norm outputs,
@@ -668,7 +665,7 @@ double layer_activation_bytes(const Model& m, const Layout& l, const Setup& s, b
   return b;
 }
 
-StageMemory stage_memory(int rank, int layers, int recomputed, const RankCost& rc, const Model& m, const Layout& l,
+StageMemory stage_memory(int rank, int layers, const RankCost& rc, const Model& m, const Layout& l,
                          const Setup& s, const Efficiency& e, long mb) {
   StageMemory sm;
   sm.layers = layers;
@@ -687,10 +684,9 @@ StageMemory stage_memory(int rank, int layers, int recomputed, const RankCost& r
   Layout none = l;
   none.recompute = Recompute::none;
   // Block recompute keeps only the inputs of the recomputed layers, all activations of the rest.
-  const RecomputeShare share = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
   auto per_layer = [&](bool moe) {
     if (l.recompute != Recompute::full) return layer_activation_bytes(m, l, s, moe);
-    const double f = moe ? share.moe : share.dense;
+    const double f = moe ? rc.recomputed.moe : rc.recomputed.dense;
     return f * layer_activation_bytes(m, l, s, moe) + (1.0 - f) * layer_activation_bytes(m, none, s, moe);
   };
   double act = in_flight * (rc.dense_layers * per_layer(false) + rc.moe_layers * per_layer(true));
@@ -866,29 +862,25 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     if (mods & kRmMlaUpProj) f += x.mla_up_flops_f;
     return f;
   };
-  // Layers recomputed, dense and MoE: all of them, or under block recompute the recomputed
-  // layers of all chunks with the dense ones (which open the first chunk) first.
+  // Layers rerun, dense and MoE: all of them, or under block recompute the recomputed layers of
+  // all chunks, dense ones first (recompute_share over the whole model).
   const int dense_total = m.is_moe() ? std::min(m.moe.dense_layers, m.layers) : m.layers;
   const int moe_total = m.layers - dense_total;
-  double rec_dense = dense_total, rec_moe = moe_total;
+  RecomputeShare whole{1.0, 1.0};
   if (l.recompute == Recompute::full) {
-    const int per_chunk = l.recompute_num_layers > 0 ? l.recompute_num_layers : m.layers;
-    const long total = std::min<long>(split.rec_total, m.layers);
-    const long rd = std::min<long>({dense_total, per_chunk, total});
-    rec_dense = static_cast<double>(rd);
-    rec_moe = static_cast<double>(std::clamp<long>(total - rd, 0, moe_total));
+    whole = recompute_share(dense_total, moe_total, static_cast<int>(std::min<long>(split.rec_total, m.layers)), l);
   }
-  const double recompute_per_mb =
-      (rec_dense * recompute_flops(lc, false) + rec_moe * recompute_flops(lc_moe, true)) * l.tp * l.cp;
+  const double recompute_per_mb = (whole.dense * dense_total * recompute_flops(lc, false) +
+                                   whole.moe * moe_total * recompute_flops(lc_moe, true)) * l.tp * l.cp;
   res.hardware_flops_per_step = res.model_flops_per_step + recompute_per_mb * mbd * l.dp;
   const double peak = c.acc.peak_tflops[static_cast<int>(w.precision)] * 1e12 * c.gpus;
   res.mfu = res.model_flops_per_step / (res.step_s * peak);
   res.hfu = res.hardware_flops_per_step / (res.step_s * peak);
 
   // Memory.
-  res.first = stage_memory(0, split.first, split.rec_first, first, m, l, s, e, mb);
-  res.last = single ? res.first : stage_memory(l.pp - 1, split.last, split.rec_last, last, m, l, s, e, mb);
-  res.middle = l.pp > 2 ? stage_memory(1, split.middle, split.rec_middle, middle, m, l, s, e, mb) : res.first;
+  res.first = stage_memory(0, split.first, first, m, l, s, e, mb);
+  res.last = single ? res.first : stage_memory(l.pp - 1, split.last, last, m, l, s, e, mb);
+  res.middle = l.pp > 2 ? stage_memory(1, split.middle, middle, m, l, s, e, mb) : res.first;
   res.usable_memory_gib = c.acc.hbm_gib - e.runtime_reserved_gib - c.memory_margin_gib;
   res.peak_memory_gib = std::max(res.first.total_gib, std::max(res.middle.total_gib, res.last.total_gib));
   res.oom = res.peak_memory_gib > res.usable_memory_gib;

@@ -215,12 +215,9 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       l.zero = jb.zero;
       l.ep = jb.ep;
       l.etp = jb.etp;
-      if (!opt.base) {
-        // The stack a ZeRO stage implies, as resolve_layout (docs/defaults.md) sets it: ZeRO-3
-        // is the PyTorch-native stack (FlashAttention-2 through SDPA; an eager loss on GPUs).
-        const bool fsdp_stack = jb.zero == 3;
-        l.attention = fsdp_stack ? AttentionKernel::flash2 : AttentionKernel::flash;
-        l.fused_loss = l.fused_elementwise && !(fsdp_stack && c.acc.torus_dims == 0);
+      if (!opt.base) {  // the stack each ZeRO stage implies, as resolve_layout sets it
+        l.attention = default_attention(jb.zero);
+        l.fused_loss = default_fused_loss(c, jb.zero, l.fused_elementwise);
       }
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
