@@ -301,6 +301,10 @@ const fs::path& fixtures() {
     write_file(d / "runs-no-model.yaml", replace_once(run, "  model:\n    preset: llama3-8b\n", ""));
     write_file(d / "runs-bad-precision.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  precision: bf17\n"));
     write_file(d / "runs-bad-fused-loss.yaml", replace_once(run, "  gpus: 8\n", "  gpus: 8\n  fused_loss: sometimes\n"));
+    write_file(d / "runs-modules-with-full.yaml",
+               replace_once(run, "    micro_batch: 1\n", "    micro_batch: 1\n    recompute: full\n    recompute_modules: [mlp]\n"));
+    write_file(d / "runs-bad-module.yaml",
+               replace_once(run, "    micro_batch: 1\n", "    micro_batch: 1\n    recompute_modules: [core_attn, layer_norm]\n"));
     write_file(d / "runs-bad-recompute.yaml",
                replace_once(run, "    micro_batch: 1\n", "    micro_batch: 1\n    recompute: partial\n"));
     write_file(d / "runs-neg-gpus.yaml", replace_once(run, "gpus: 8", "gpus: -8"));
@@ -502,6 +506,12 @@ const std::vector<BadCase>& bad_cases() {
       {"RunsBadRecompute",
        {"validate", "--runs", "@runs-bad-recompute.yaml"},
        {"@runs-bad-recompute.yaml:15:", "'partial'"}},
+      {"RunsRecomputeModulesWithFull",
+       {"validate", "--runs", "@runs-modules-with-full.yaml"},
+       {"@runs-modules-with-full.yaml:16:", "recompute_modules needs recompute selective", "full"}},
+      {"RunsBadRecomputeModule",
+       {"validate", "--runs", "@runs-bad-module.yaml"},
+       {"@runs-bad-module.yaml:15:", "'layer_norm'", "did you mean 'layernorm'"}},
       {"RunsNegativeGpus", {"validate", "--runs", "@runs-neg-gpus.yaml"}, {"@runs-neg-gpus.yaml:8:", "gpus", "-8"}},
       {"RunsNaNStepTime", {"validate", "--runs", "@runs-nan-step.yaml"}, {"@runs-nan-step.yaml:16:", "step_time_s"}},
       {"RunsTokensPerSecondWithoutBatch",
