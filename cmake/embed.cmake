@@ -2,7 +2,7 @@
 # string literals. Invoked at build time: cmake -DOUT=<file> -DROOT=<source dir> -P embed.cmake
 set(parts "")
 foreach(pair "kFamilies:data/families.yaml" "kAccelerators:data/accelerators.yaml" "kNetworks:data/networks.yaml"
-             "kModels:data/models.yaml" "kEngines:data/engines.yaml" "kSpeech:data/speech.yaml" "kCosts:data/costs.yaml"
+             "kModels:data/models.yaml" "kEngines:data/engines.yaml" "kFrameworks:data/frameworks.yaml" "kSpeech:data/speech.yaml" "kCosts:data/costs.yaml"
              "kIndexHtml:web/src/index.html" "kAppJs:web/src/app.js" "kAppCss:web/src/app.css" "kSampleRuns:web/src/sample-runs.json"
              "kUplotJs:web/node_modules/uplot/dist/uPlot.iife.min.js" "kUplotCss:web/node_modules/uplot/dist/uPlot.min.css")
   string(REPLACE ":" ";" kv "${pair}")

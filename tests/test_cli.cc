@@ -591,6 +591,7 @@ const std::vector<BadCase>& bad_cases() {
       {"SearchFp8OnA100", {"search", "--accelerator", "a100-sxm-80gb", "--precision", "fp8", "--gpus", "8"}, {"fp8", "no tensor-core rate"}},
       {"SearchUnknownAccelerator", {"search", "--accelerator", "h100-sx", "--gpus", "8"}, {"did you mean 'h100-sxm'"}},
       {"SearchThreadsText", {"search", "--model", "llama3-8b", "--gpus", "8", "--threads", "many"}, {"--threads", "not a number"}},
+      {"TrainUnknownFramework", {"train", "--model", "llama3-8b", "--gpus", "8", "--framework", "torchtitn"}, {"--framework", "did you mean 'torchtitan'"}},
       {"TrainInterleavedTooFewMicroBatches",
        {"train", "--model", "llama3-8b", "--gpus", "8", "--tp", "1", "--pp", "4", "--dp", "2", "--vpp", "2",
         "--global-batch", "4", "--micro-batch", "1"},

@@ -13,6 +13,7 @@
 
 #include "danlu/catalog.h"
 #include "danlu/error.h"
+#include "danlu/framework.h"
 #include "danlu/estimate.h"
 #include "danlu/inputs.h"
 #include "danlu/layout.h"
@@ -404,6 +405,130 @@ TEST(Runs, DuplicateIdsAreRejected) {
   measured: {step_time_s: 1.0}
 )";
   EXPECT_THROW(danlu::parse_training_runs(run + run.substr(1), "t.yaml", cat()), danlu::InputError);
+}
+
+// ------------------------------------------------------------------ frameworks
+
+TEST(Frameworks, FirstYearIsAStandaloneYear) {
+  EXPECT_EQ(danlu::first_year("Narayanan et al. 2021 (SC21), Table 1; images/cases_april2021.png"), 2021);
+  EXPECT_EQ(danlu::first_year("Korthikanti et al. 2022 (MLSys 2023), Table 5"), 2022);
+  EXPECT_EQ(danlu::first_year("NeMo 24.07, commit 8e3d65dcfe"), 0);
+  EXPECT_EQ(danlu::first_year("llama3_h100_202412_torchtitan.md"), 0);      // six digits
+  EXPECT_EQ(danlu::first_year("asyncTP_llama3_h100_2025-06_torchtitan.md"), 2025);
+  EXPECT_EQ(danlu::first_year("commit a2021b"), 0);                          // inside a hash
+  EXPECT_EQ(danlu::first_year("3000 GPUs"), 0);                              // not a year
+  EXPECT_EQ(danlu::first_year(""), 0);
+}
+
+TEST(Frameworks, DetectedByNameInOrder) {
+  const auto& fw = cat().frameworks;
+  ASSERT_GE(fw.size(), 3u);
+  auto id = [&](const std::string& text) {
+    const danlu::Framework* f = danlu::detect_framework(fw, text);
+    return f ? f->id : std::string("-");
+  };
+  EXPECT_EQ(id("pytorch/torchtitan benchmarks/llama3_h100_202412_torchtitan.md"), "torchtitan");
+  EXPECT_EQ(id("AI-Hypercomputer/maxtext MaxText/configs/v5p/README.md"), "maxtext");
+  EXPECT_EQ(id("NVIDIA/NeMo docs/source/performance/performance_summary.md"), "megatron");
+  EXPECT_EQ(id("NVIDIA-NeMo/Megatron-Bridge docs/performance-summary-archive.md"), "megatron");
+  EXPECT_EQ(id("Narayanan et al. 2021 (SC21); NVIDIA/Megatron-LM images"), "megatron");
+  EXPECT_EQ(id("A vendor blog post"), "-");
+}
+
+danlu::Cluster h100_cluster(int gpus) { return danlu::make_cluster(cat(), "h100-sxm", gpus, 0, "", 0); }
+
+TEST(Frameworks, TorchtitanFillsItsDefaultsAndKeepsWhatIsStated) {
+  const danlu::Framework& tt = cat().framework("torchtitan");
+  danlu::PartialLayout p;
+  p.recompute = danlu::Recompute::selective;
+  p.tp = 8;
+  p.pp = 8;
+  p.dp = 8;
+  danlu::apply_framework(tt, h100_cluster(512), 2024, 256, &p);
+  EXPECT_EQ(p.zero, 3);
+  EXPECT_EQ(p.attention, danlu::AttentionKernel::flash2);
+  EXPECT_EQ(p.fused_loss, false);
+  EXPECT_EQ(p.fused_elementwise, false);
+  EXPECT_EQ(p.tp_comm_overlap, false);
+  EXPECT_EQ(p.recompute, danlu::Recompute::selective_op);
+  EXPECT_EQ(p.micro_batch, 4);  // local batch 32 over pp x 1 stage = 8 micro-batches
+
+  danlu::PartialLayout q;
+  q.zero = 1;
+  q.fused_elementwise = true;
+  q.tp_comm_overlap = true;
+  q.micro_batch = 2;
+  q.pp = 8;
+  q.dp = 8;
+  q.recompute = danlu::Recompute::full;
+  danlu::apply_framework(tt, h100_cluster(512), 2024, 256, &q);
+  EXPECT_EQ(q.zero, 1);
+  EXPECT_EQ(q.fused_elementwise, true);
+  EXPECT_EQ(q.tp_comm_overlap, true);
+  EXPECT_EQ(q.micro_batch, 2);
+  EXPECT_EQ(q.recompute, danlu::Recompute::full);
+
+  // A local batch the schedule cannot split evenly keeps danlu's own micro-batch default.
+  danlu::PartialLayout odd;
+  odd.pp = 8;
+  odd.dp = 8;
+  danlu::apply_framework(tt, h100_cluster(512), 2024, 8 * 12, &odd);
+  EXPECT_FALSE(odd.micro_batch.has_value());
+}
+
+TEST(Frameworks, MegatronAttentionByEraAndNotOnTpus) {
+  const danlu::Framework& mg = cat().framework("megatron");
+  danlu::PartialLayout old, now, unknown, tpu;
+  danlu::apply_framework(mg, h100_cluster(64), 2021, 0, &old);
+  danlu::apply_framework(mg, h100_cluster(64), 2024, 0, &now);
+  danlu::apply_framework(mg, h100_cluster(64), 0, 0, &unknown);
+  EXPECT_EQ(old.attention, danlu::AttentionKernel::unfused);
+  EXPECT_EQ(now.attention, danlu::AttentionKernel::flash);
+  EXPECT_EQ(unknown.attention, danlu::AttentionKernel::flash);
+  EXPECT_EQ(now.fused_loss, true);
+  EXPECT_FALSE(now.zero.has_value());  // danlu's own default (distributed optimizer) stays
+  danlu::apply_framework(mg, danlu::make_cluster(cat(), "tpu-v5p", 64, 0, "", 0), 2021, 0, &tpu);
+  EXPECT_FALSE(tpu.attention.has_value());
+}
+
+TEST(Frameworks, RunFileNamesAnUnknownFrameworkWithItsLine) {
+  const std::string run = R"(
+- id: r
+  kind: training
+  source: test
+  framework: torchtitn
+  model: {preset: llama3-8b}
+  seq_len: 4096
+  accelerator: h100-sxm
+  gpus: 8
+  measured: {step_time_s: 1.0}
+)";
+  try {
+    danlu::parse_training_runs(run, "t.yaml", cat());
+    FAIL() << "no error";
+  } catch (const danlu::InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("t.yaml:5"), std::string::npos) << m;
+    EXPECT_NE(m.find("torchtitan"), std::string::npos) << m;
+  }
+  std::string stated = run;
+  stated.replace(stated.find("torchtitn"), 9, "maxtext");
+  const auto runs = danlu::parse_training_runs(stated, "t.yaml", cat());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].framework, "maxtext");
+  EXPECT_FALSE(runs[0].framework_inferred);
+}
+
+TEST(Frameworks, CatalogRefusesADefaultWithoutItsSource) {
+  EXPECT_THROW(danlu::parse_catalog("[]", "[]", "[]", "[]", "[]", "- id: x\n  names: [x]\n  zero: 3\n"),
+               danlu::InputError);
+  EXPECT_THROW(danlu::parse_catalog("[]", "[]", "[]", "[]", "[]", "- id: x\n  zero: {value: 3, source: s}\n"),
+               danlu::InputError);
+  const danlu::Catalog c = danlu::parse_catalog("[]", "[]", "[]", "[]", "[]",
+                                                "- id: x\n  names: [X-Stack]\n  zero: {value: 2, source: s}\n");
+  ASSERT_EQ(c.frameworks.size(), 1u);
+  EXPECT_EQ(c.frameworks[0].names[0], "x-stack");
+  EXPECT_EQ(c.frameworks[0].zero, 2);
 }
 
 // ------------------------------------------------------------------ stage split

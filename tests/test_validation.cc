@@ -95,9 +95,48 @@ TEST(Validation, SharedFileAsPublishedStillScores) {
   const danlu::ValidationSummary s = danlu::summarize(dev_outcomes(shared));
   EXPECT_EQ(s.count, 74);
   EXPECT_EQ(s.unscored, 4);
-  // A sanity bound, not the accuracy claim: physics that needs a structured fact (attention
-  // kernel, power cap, SAC policy) can only use it on the annotated copy.
-  EXPECT_LE(s.median_abs_error_pct, 19.0);
+  // Without annotations, danlu takes each run's framework from its source line and applies
+  // that stack's documented defaults (data/frameworks.yaml). That is what a held-out run from a
+  // known stack gets. On 2026-12-05 it moved this file from median 17.9 % / p90 34.8 % to
+  // 8.3 % / 21.6 %; what remains needs facts stated only in prose (power caps, torch.compile,
+  // recipes).
+  EXPECT_LE(s.median_abs_error_pct, 9.0);
+  EXPECT_LE(s.p90_abs_error_pct, 23.0);
+}
+
+TEST(Validation, FrameworkComesFromTheSourceLineAndFillsOnlyGaps) {
+  const std::string shared = std::string(DANLU_SOURCE_DIR) + "/../shared/validation/training-dev.yaml";
+  std::FILE* f = std::fopen(shared.c_str(), "r");
+  if (!f) GTEST_SKIP() << "shared/ not beside the checkout";
+  std::fclose(f);
+  int named = 0;
+  for (const auto& o : dev_outcomes(shared)) {
+    if (o.framework.empty()) continue;
+    ++named;
+    EXPECT_TRUE(o.framework_inferred) << o.id;
+    if (!o.error_pct) continue;
+    if (o.id.rfind("torchtitan", 0) == 0) {
+      EXPECT_EQ(o.framework, "torchtitan");
+      EXPECT_EQ(o.layout.attention, danlu::AttentionKernel::flash2) << o.id;
+      EXPECT_FALSE(o.layout.fused_loss) << o.id;
+      EXPECT_FALSE(o.layout.tp_comm_overlap) << o.id;
+      EXPECT_NE(o.layout.recompute, danlu::Recompute::selective) << o.id;  // per-op SAC instead
+    }
+    if (o.id.rfind("narayanan2021", 0) == 0 || o.id.rfind("korthikanti2022", 0) == 0) {
+      EXPECT_EQ(o.framework, "megatron");
+      EXPECT_EQ(o.layout.attention, danlu::AttentionKernel::unfused) << o.id;  // before FlashAttention reached Megatron
+    }
+    if (o.id.rfind("mbridge2511-h100-llama3-8b", 0) == 0) {
+      // ZeRO-3 under Megatron-FSDP keeps Transformer Engine's attention and the fused loss.
+      EXPECT_EQ(o.layout.zero, 3);
+      EXPECT_EQ(o.layout.attention, danlu::AttentionKernel::flash);
+      EXPECT_TRUE(o.layout.fused_loss);
+    }
+    if (o.id == "torchtitan-t5-405b-512gpu-3d-1f1b") {
+      EXPECT_EQ(o.layout.micro_batch, 4);  // 32 local / (8 x 1)
+    }
+  }
+  EXPECT_EQ(named, 70);  // the four NeMo GPT-3 runs name NeMo only in notes, and are unscored
 }
 
 TEST(Validation, PercentileInterpolates) {

@@ -46,6 +46,10 @@ def additions(r):
         if 'compile' not in techniques.split(';')[0] and 'compile' not in notes:
             top.append('fused_elementwise: false')
             why.append('fused_elementwise false: no torch.compile in the techniques (eager PyTorch)')
+        else:
+            top.append('fused_elementwise: true')
+            why.append("fused_elementwise true: the notes name torch.compile (torchtitan's own default is eager, "
+                       "compile = false)")
     if rid.startswith('maxtext') and "remat_policy 'minimal'" in notes:
         top.append('selective_recompute: dots')
         why.append("selective_recompute dots: MaxText's remat_policy 'minimal' is "

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "danlu/framework.h"
 #include "danlu/hardware.h"
 #include "danlu/model.h"
 #include "danlu/serve.h"
@@ -47,12 +48,15 @@ struct Catalog {
   std::vector<NetworkEntry> networks;
   std::vector<ModelEntry> models;
   std::vector<Engine> engines;
+  std::vector<Framework> frameworks;
 
   const Engine& engine(const std::string& id) const;  // throws InputError
   const Engine* find_engine(const std::string& id) const;  // nullptr if absent
   const AcceleratorEntry& accelerator(const std::string& id) const;  // throws InputError
   const NetworkEntry& network(const std::string& id) const;
   const ModelEntry* find_model(const std::string& id) const;          // nullptr if absent
+  const Framework& framework(const std::string& id) const;           // throws InputError
+  std::vector<std::string> framework_ids() const;
   std::vector<std::string> accelerator_ids() const;
   std::vector<std::string> network_ids() const;
   std::vector<std::string> model_ids() const;
@@ -64,7 +68,7 @@ const Catalog& builtin_catalog();
 // Parse catalogs from YAML texts (`origin` names them in errors). Throws InputError.
 Catalog parse_catalog(const std::string& families_yaml, const std::string& accelerators_yaml,
                       const std::string& networks_yaml, const std::string& models_yaml,
-                      const std::string& engines_yaml = "[]");
+                      const std::string& engines_yaml = "[]", const std::string& frameworks_yaml = "[]");
 
 // Parse a precision name (bf16, fp16, fp8, mxfp8, nvfp4, fp32, tf32); throws InputError.
 Precision parse_precision(const std::string& s, const std::string& where);

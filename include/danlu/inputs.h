@@ -54,6 +54,13 @@ struct TrainingRun {
   double power_cap_w = 0;
   double hbm_gib = 0;
   double hbm_gbs = 0;
+  // The training framework: stated (`framework:`, a data/frameworks.yaml id) or, failing that,
+  // the one the source line (else the notes) names; "" = none known. Its defaults fill what
+  // the run leaves unstated (danlu/framework.h).
+  std::string framework;
+  bool framework_inferred = false;
+  int source_year = 0;                // first year the source names (the cited work's), 0 = none
+  bool selective_stated = false;      // the run names its selective_recompute kind
 };
 
 // Parse a runs file (YAML list). Runs of other kinds are skipped; training runs are checked.

@@ -28,6 +28,7 @@ struct TrainContext {
   Layout layout;
   Workload workload;
   unsigned defaulted = 0;
+  std::string framework;  // whose defaults filled unstated settings ("" = none)
 };
 
 std::string train_text(const TrainContext& ctx, const Result& r);

@@ -38,6 +38,8 @@ struct RunOutcome {
   Workload workload;
   unsigned defaulted = 0;
   Result result;
+  std::string framework;             // whose defaults filled the gaps ("" = none)
+  bool framework_inferred = false;   // named by the source/notes rather than stated
 };
 
 struct ValidationSummary {

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "danlu/catalog.h"
+#include "danlu/framework.h"
 #include "danlu/estimate.h"
 #include "danlu/inputs.h"
 #include "danlu/rank.h"
@@ -65,7 +66,7 @@ struct TrainFlags {
   std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
       recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
-      fused_loss, grad_reduce_bf16, memory_margin_gib;
+      fused_loss, grad_reduce_bf16, memory_margin_gib, framework;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -211,6 +212,17 @@ int run_train(const TrainFlags& f) {
     p.moe_imbalance = v;
   }
 
+  if (!f.framework.empty()) {
+    const Catalog& cat = builtin_catalog();
+    const Framework* fw = nullptr;
+    try {
+      fw = &cat.framework(f.framework);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("--framework: {}", e.what()));
+    }
+    apply_framework(*fw, c, 0, job.global_batch_set ? w.global_batch : 0L, &p);
+  }
+
   unsigned flags = 0;
   const Layout l = resolve_layout(model, c, p, &w, gb.has_value(), &flags);
   flags |= extra;
@@ -228,6 +240,7 @@ int run_train(const TrainFlags& f) {
   ctx.layout = l;
   ctx.workload = w;
   ctx.defaulted = flags;
+  ctx.framework = f.framework;
   if (!f.trace.empty() || !f.svg.empty()) {
     Timeline t;
     if (!build_timeline(l, r, &t)) {
@@ -1059,6 +1072,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--grad-reduce-bf16", tf.grad_reduce_bf16,
                     "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
+  train->add_option("--framework", tf.framework,
+                    "torchtitan|maxtext|megatron: fill unstated settings with that stack's defaults "
+                    "(data/frameworks.yaml; stated flags win)");
   train->add_flag("--json", tf.json, "print JSON instead of tables");
   train->add_flag("--timeline", tf.timeline, "with --json: add the step's timeline (lanes and events, as drawn by --svg)");
   train->add_option("--moe-imbalance", tf.moe_imbalance, "MoE: tokens on the busiest expert-parallel rank over the mean (default 1.15)");

@@ -2,9 +2,12 @@
 #include "danlu/catalog.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <cctype>
 #include <cstring>
 
+#include "danlu/inputs.h"
 #include "io/embedded.h"
 #include "io/model_node.h"
 #include "io/yaml_util.h"
@@ -97,9 +100,52 @@ const char* precision_name(Precision p) {
   return "?";
 }
 
+// data/frameworks.yaml: every default is {value, source}; the source is required.
+std::vector<Framework> parse_frameworks(const std::string& text) {
+  const std::string origin = "data/frameworks.yaml";
+  const YAML::Node root = io::parse_yaml(text, origin);
+  if (!root.IsSequence()) throw InputError(origin + ": expected a list of frameworks");
+  std::vector<Framework> out;
+  for (const YAML::Node& n : root) {
+    Framework f;
+    f.id = io::text(n, "id", origin, true);
+    const YAML::Node names = n["names"];
+    if (!names || !names.IsSequence() || names.size() == 0) {
+      throw InputError(fmt::format("{}: framework '{}' needs names: a list of how sources name it", io::where(origin, n), f.id));
+    }
+    for (const YAML::Node& nm : names) {
+      std::string lower = nm.IsScalar() ? nm.Scalar() : "";
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (lower.empty()) throw InputError(fmt::format("{}: a framework name must be a non-empty string", io::where(origin, nm)));
+      f.names.push_back(lower);
+    }
+    // The value of a {value, source} default as text; a default without its source is refused.
+    auto value = [&](const char* key) -> std::string {
+      const YAML::Node v = n[key];
+      if (!v || v.IsNull()) return "";
+      if (!v.IsMap() || !v["value"] || !v["value"].IsScalar() || io::source_of(n, key).empty()) {
+        throw InputError(fmt::format("{}: field '{}' must be {{value: ..., source: \"...\"}}", io::where(origin, v), key));
+      }
+      return v["value"].Scalar();
+    };
+    if (!value("zero").empty()) f.zero = static_cast<int>(io::integer(n, "zero", origin, true, 0, 0, 3));
+    if (const std::string k = value("attention_gpu"); !k.empty()) f.attention_gpu = parse_attention_kernel(k, io::where(origin, n["attention_gpu"]));
+    if (!value("unfused_attention_before").empty()) {
+      f.unfused_attention_before = static_cast<int>(io::integer(n, "unfused_attention_before", origin, true, 0, 1990, 2099));
+    }
+    if (!value("fused_loss").empty()) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
+    if (!value("fused_elementwise").empty()) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
+    if (!value("tp_comm_overlap").empty()) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);
+    if (const std::string sel = value("selective"); !sel.empty()) f.selective = parse_recompute(sel, io::where(origin, n["selective"]));
+    if (!value("microbatches_per_stage").empty()) f.microbatches_per_stage = io::boolean(n, "microbatches_per_stage", origin, false);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 Catalog parse_catalog(const std::string& families_yaml, const std::string& accelerators_yaml,
                       const std::string& networks_yaml, const std::string& models_yaml,
-                      const std::string& engines_yaml) {
+                      const std::string& engines_yaml, const std::string& frameworks_yaml) {
   Catalog cat;
   const std::vector<FamilyEntry> families = parse_families(families_yaml);
   std::vector<std::string> family_names;
@@ -217,7 +263,22 @@ Catalog parse_catalog(const std::string& families_yaml, const std::string& accel
       cat.engines.push_back(e);
     }
   }
+  cat.frameworks = parse_frameworks(frameworks_yaml);
   return cat;
+}
+
+const Framework& Catalog::framework(const std::string& id) const {
+  for (const auto& f : frameworks) {
+    if (id == f.id) return f;
+  }
+  throw InputError(fmt::format("unknown framework '{}'{}; allowed: {}", id.substr(0, 60), did_you_mean(id, framework_ids()),
+                               fmt::join(framework_ids(), ", ")));
+}
+
+std::vector<std::string> Catalog::framework_ids() const {
+  std::vector<std::string> v;
+  for (const auto& f : frameworks) v.push_back(f.id);
+  return v;
 }
 
 const Engine* Catalog::find_engine(const std::string& id) const {
@@ -278,7 +339,7 @@ std::vector<std::string> Catalog::model_ids() const {
 
 const Catalog& builtin_catalog() {
   static const Catalog cat = parse_catalog(embedded::kFamilies, embedded::kAccelerators, embedded::kNetworks,
-                                           embedded::kModels, embedded::kEngines);
+                                           embedded::kModels, embedded::kEngines, embedded::kFrameworks);
   return cat;
 }
 

@@ -8,6 +8,7 @@ extern const char* const kAccelerators;
 extern const char* const kNetworks;
 extern const char* const kModels;
 extern const char* const kEngines;
+extern const char* const kFrameworks;
 extern const char* const kSpeech;
 extern const char* const kCosts;
 extern const char* const kIndexHtml;  // web/src: the page, its script and style

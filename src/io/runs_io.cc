@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "danlu/framework.h"
 #include "danlu/inputs.h"
 #include "io/run_list.h"
 #include "io/yaml_util.h"
@@ -59,6 +60,21 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
     r.where = w;
     r.id = id;
     r.source = io::text(n, "source", origin, false);
+    r.source_year = first_year(r.source);
+    if (const std::string fw = io::text(n, "framework", origin, false); !fw.empty()) {
+      try {
+        r.framework = cat.framework(fw).id;
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: {}", io::where(origin, n["framework"]), e.what()));
+      }
+    } else {
+      const Framework* f = detect_framework(cat.frameworks, r.source);
+      if (!f) f = detect_framework(cat.frameworks, io::text(n, "notes", origin, false));
+      if (f) {
+        r.framework = f->id;
+        r.framework_inferred = true;
+      }
+    }
     r.model = std::move(model);
     r.seq_len = static_cast<int>(io::integer(n, "seq_len", origin, true, 0, 1, 100'000'000));
     r.accelerator = io::text(n, "accelerator", origin, true);
@@ -87,6 +103,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       r.layout.fused_loss = io::boolean(n, "fused_loss", origin, true);
     }
     const std::string sel = io::text(n, "selective_recompute", origin, false);
+    r.selective_stated = !sel.empty();
     if (!sel.empty() && sel != "op" && sel != "core_attention" && sel != "dots") {
       throw InputError(fmt::format("{}: selective_recompute '{}' is not one of core_attention, op, dots",
                                    io::where(origin, n["selective_recompute"]), sel.substr(0, 40)));

@@ -71,6 +71,7 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
       recompute_label(l),
       l.zero, l.tp_comm_overlap ? "on" : "off", attention_kernel_name(l.attention));
   if (ctx.defaulted) out += fmt::format("defaulted: {}  (see docs/defaults.md)\n", defaulted_names(ctx.defaulted));
+  if (!ctx.framework.empty()) out += fmt::format("framework: {} (its defaults fill what is not stated; data/frameworks.yaml)\n", ctx.framework);
   out += "\n";
 
   std::vector<std::vector<std::string>> rows;
@@ -152,6 +153,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
         {"micro_batches", r.micro_batches}}},
       {"defaulted", defaulted},
+      {"framework", ctx.framework.empty() ? nlohmann::json(nullptr) : nlohmann::json(ctx.framework)},
       {"step_time_s", r.step_s},
       {"tokens_per_s_per_gpu", r.tokens_per_s_per_gpu},
       {"mfu", r.mfu},
@@ -174,6 +176,15 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
   return j;
 }
 
+namespace {
+// The framework whose defaults completed a run: its id, "(named)" when the run's source or
+// notes named it rather than a `framework:` field, "-" for none.
+std::string framework_cell(const RunOutcome& o) {
+  if (o.framework.empty()) return "-";
+  return o.framework_inferred ? o.framework + " (named)" : o.framework;
+}
+}  // namespace
+
 std::string validate_text(const std::vector<RunOutcome>& outcomes, const ValidationSummary& s) {
   std::vector<const RunOutcome*> order;
   for (const auto& o : outcomes) order.push_back(&o);
@@ -186,12 +197,12 @@ std::string validate_text(const std::vector<RunOutcome>& outcomes, const Validat
   for (const RunOutcome* o : order) {
     if (o->error_pct) {
       rows.push_back({o->id, o->metric, fmt::format("{:.4g}", o->measured), fmt::format("{:.4g}", o->predicted),
-                      fmt::format("{:+.1f}", *o->error_pct), binding_name(o->result.binding)});
+                      fmt::format("{:+.1f}", *o->error_pct), framework_cell(*o), binding_name(o->result.binding)});
     } else {
-      rows.push_back({o->id, o->metric, fmt::format("{:.4g}", o->measured), "-", "unscored", o->reason});
+      rows.push_back({o->id, o->metric, fmt::format("{:.4g}", o->measured), "-", "unscored", framework_cell(*o), o->reason});
     }
   }
-  std::string out = render_table({"run", "metric", "measured", "predicted", "error_pct", "binding / reason"}, rows);
+  std::string out = render_table({"run", "metric", "measured", "predicted", "error_pct", "framework", "binding / reason"}, rows);
   // Peak memory, where the source states it (same definitions: GiB per GPU, worst rank).
   std::vector<std::vector<std::string>> mem;
   std::vector<double> mem_err;
@@ -217,6 +228,10 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& o : outcomes) {
     nlohmann::json j = {{"id", o.id}, {"metric", o.metric}, {"measured", o.measured}};
+    if (!o.framework.empty()) {
+      j["framework"] = o.framework;
+      j["framework_inferred"] = o.framework_inferred;
+    }
     if (o.error_pct) {
       j["predicted"] = o.predicted;
       j["error_pct"] = *o.error_pct;
@@ -228,7 +243,9 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
         j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
                        {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
                        {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero},
-                       {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap}};
+                       {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap},
+                       {"attention_kernel", attention_kernel_name(l.attention)}, {"fused_elementwise", l.fused_elementwise},
+                       {"fused_loss", l.fused_loss}};
         j["breakdown_s"] = {{"gemm", b.gemm_s}, {"attention", b.attention_s}, {"memory_bound", b.memory_bound_s},
                             {"tp_comm", b.tp_comm_s}, {"dp_comm", b.dp_comm_s}, {"pp_bubble", b.pp_bubble_s},
                             {"pp_p2p", b.pp_p2p_s}, {"optimizer", b.optimizer_s}, {"overhead", b.overhead_s}};

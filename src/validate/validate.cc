@@ -1,6 +1,8 @@
 // Validation against published runs (danlu/validate.h).
 #include "danlu/validate.h"
 
+#include "danlu/framework.h"
+
 #include "danlu/plan.h"
 
 #include <algorithm>
@@ -59,7 +61,15 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
     w.seq_len = r.seq_len;
     w.precision = r.precision.value_or(Precision::bf16);
     w.global_batch = r.global_batch.value_or(1);
-    o.layout = resolve_layout(r.model, c, r.layout, &w, r.global_batch.has_value(), &o.defaulted);
+    PartialLayout p = r.layout;
+    if (!r.framework.empty()) {
+      Framework f = cat.framework(r.framework);
+      if (r.selective_stated) f.selective.reset();  // the run names its own kind
+      apply_framework(f, c, r.source_year, r.global_batch.value_or(0), &p);
+      o.framework = r.framework;
+      o.framework_inferred = r.framework_inferred;
+    }
+    o.layout = resolve_layout(r.model, c, p, &w, r.global_batch.has_value(), &o.defaulted);
     if (!r.precision) o.defaulted |= kDefPrecision;
     if (!r.global_batch) o.defaulted |= kDefGlobalBatch;
     o.workload = w;

@@ -1,0 +1,43 @@
+// danlu/framework.h — training frameworks (torchtitan, MaxText, Megatron-LM / NeMo) and the
+// settings each applies when a job leaves them unstated: its data-parallel sharding, attention
+// kernel, loss and elementwise fusion, TP overlap, what "selective" recompute means and how it
+// splits a pipelined batch. The values and their sources live in data/frameworks.yaml.
+//
+// A framework only fills gaps: whatever a run file or command line states wins. For published
+// runs the framework is the one the run's source (else its notes) names, so held-out runs from
+// a known stack are modelled as that stack runs them without per-run annotation.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danlu/hardware.h"
+#include "danlu/layout.h"
+
+namespace danlu {
+
+struct Framework {
+  std::string id;
+  std::vector<std::string> names;  // lower-case names matched in a source line
+  std::optional<int> zero;
+  std::optional<AttentionKernel> attention_gpu;
+  int unfused_attention_before = 0;  // year; 0 = never
+  std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap;
+  std::optional<Recompute> selective;  // what "selective" means on this stack
+  bool microbatches_per_stage = false;
+};
+
+// Fill what `p` leaves unset with f's defaults. source_year: the year of the published work
+// (0 = unknown: no era rule applies). global_batch: sequences per step (0 = unknown).
+void apply_framework(const Framework& f, const Cluster& c, int source_year, long global_batch, PartialLayout* p);
+
+// The first of `frameworks` one of whose names occurs (case-insensitively) in `text`; nullptr
+// if none does.
+const Framework* detect_framework(const std::vector<Framework>& frameworks, const std::string& text);
+
+// The first four-digit year (1990-2099) standing alone in `text` (not inside a longer run of
+// letters or digits), or 0.
+int first_year(const std::string& text);
+
+}  // namespace danlu
