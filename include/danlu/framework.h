@@ -36,6 +36,9 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
 // if none does.
 const Framework* detect_framework(const std::vector<Framework>& frameworks, const std::string& text);
 
+// `s` with ASCII letters lower-cased: how framework names are stored and source lines matched.
+std::string ascii_lower(std::string s);
+
 // The first four-digit year (1990-2099) standing alone in `text` (not inside a longer run of
 // letters or digits), or 0.
 int first_year(const std::string& text);

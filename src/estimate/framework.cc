@@ -31,9 +31,13 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
   }
 }
 
+std::string ascii_lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
 const Framework* detect_framework(const std::vector<Framework>& frameworks, const std::string& text) {
-  std::string lower(text);
-  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string lower = ascii_lower(text);
   for (const Framework& f : frameworks) {
     for (const std::string& name : f.names) {
       if (!name.empty() && lower.find(name) != std::string::npos) return &f;

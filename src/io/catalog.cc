@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cctype>
 #include <cstring>
 
 #include "danlu/inputs.h"
@@ -114,30 +113,30 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
       throw InputError(fmt::format("{}: framework '{}' needs names: a list of how sources name it", io::where(origin, n), f.id));
     }
     for (const YAML::Node& nm : names) {
-      std::string lower = nm.IsScalar() ? nm.Scalar() : "";
-      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      const std::string lower = ascii_lower(nm.IsScalar() ? nm.Scalar() : "");
       if (lower.empty()) throw InputError(fmt::format("{}: a framework name must be a non-empty string", io::where(origin, nm)));
       f.names.push_back(lower);
     }
-    // The value of a {value, source} default as text; a default without its source is refused.
-    auto value = [&](const char* key) -> std::string {
+    // Whether a default is given; one that is not {value, source} with its source is refused.
+    auto given = [&](const char* key) {
       const YAML::Node v = n[key];
-      if (!v || v.IsNull()) return "";
+      if (!v || v.IsNull()) return false;
       if (!v.IsMap() || !v["value"] || !v["value"].IsScalar() || io::source_of(n, key).empty()) {
         throw InputError(fmt::format("{}: field '{}' must be {{value: ..., source: \"...\"}}", io::where(origin, v), key));
       }
-      return v["value"].Scalar();
+      return true;
     };
-    if (!value("zero").empty()) f.zero = static_cast<int>(io::integer(n, "zero", origin, true, 0, 0, 3));
-    if (const std::string k = value("attention_gpu"); !k.empty()) f.attention_gpu = parse_attention_kernel(k, io::where(origin, n["attention_gpu"]));
-    if (!value("unfused_attention_before").empty()) {
+    auto word = [&](const char* key) { return n[key]["value"].Scalar(); };
+    if (given("zero")) f.zero = static_cast<int>(io::integer(n, "zero", origin, true, 0, 0, 3));
+    if (given("attention_gpu")) f.attention_gpu = parse_attention_kernel(word("attention_gpu"), io::where(origin, n["attention_gpu"]));
+    if (given("unfused_attention_before")) {
       f.unfused_attention_before = static_cast<int>(io::integer(n, "unfused_attention_before", origin, true, 0, 1990, 2099));
     }
-    if (!value("fused_loss").empty()) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
-    if (!value("fused_elementwise").empty()) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
-    if (!value("tp_comm_overlap").empty()) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);
-    if (const std::string sel = value("selective"); !sel.empty()) f.selective = parse_recompute(sel, io::where(origin, n["selective"]));
-    if (!value("microbatches_per_stage").empty()) f.microbatches_per_stage = io::boolean(n, "microbatches_per_stage", origin, false);
+    if (given("fused_loss")) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
+    if (given("fused_elementwise")) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
+    if (given("tp_comm_overlap")) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);
+    if (given("selective")) f.selective = parse_recompute(word("selective"), io::where(origin, n["selective"]));
+    if (given("microbatches_per_stage")) f.microbatches_per_stage = io::boolean(n, "microbatches_per_stage", origin, false);
     out.push_back(std::move(f));
   }
   return out;
