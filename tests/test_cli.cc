@@ -592,6 +592,9 @@ const std::vector<BadCase>& bad_cases() {
       {"SearchUnknownAccelerator", {"search", "--accelerator", "h100-sx", "--gpus", "8"}, {"did you mean 'h100-sxm'"}},
       {"SearchThreadsText", {"search", "--model", "llama3-8b", "--gpus", "8", "--threads", "many"}, {"--threads", "not a number"}},
       {"TrainUnknownFramework", {"train", "--model", "llama3-8b", "--gpus", "8", "--framework", "torchtitn"}, {"--framework", "did you mean 'torchtitan'"}},
+      {"TrainZeroTheFrameworkDoesNotRun", {"train", "--model", "llama3-8b", "--gpus", "8", "--framework", "torchtitan", "--zero", "1"},
+       {"--zero 1", "allowed with torchtitan: 0, 2, 3"}},
+      {"SearchUnknownFramework", {"search", "--model", "llama3-8b", "--gpus", "8", "--framework", "megatorn"}, {"--framework", "did you mean 'megatron'"}},
       {"TrainInterleavedTooFewMicroBatches",
        {"train", "--model", "llama3-8b", "--gpus", "8", "--tp", "1", "--pp", "4", "--dp", "2", "--vpp", "2",
         "--global-batch", "4", "--micro-batch", "1"},
@@ -682,6 +685,23 @@ TEST(CliOk, SearchJsonHasCountsAndRankedLayouts) {
   }
   EXPECT_TRUE(j["rejected"].is_object());
   EXPECT_FALSE(j["pareto"].empty());
+}
+
+TEST(CliOk, SearchWithAFrameworkKeepsToWhatItRuns) {
+  const std::vector<std::string> args = {"search", "--model", "llama3-8b", "--gpus", "16", "--seq-len", "8192",
+                                         "--global-batch", "32", "--top", "20", "--framework", "torchtitan", "--json"};
+  const RunResult r = run(args);
+  expect_clean_success(args, r);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["framework"], "torchtitan");
+  ASSERT_FALSE(j["ranked"].empty());
+  for (const auto& c : j["ranked"]) {
+    const int z = c["layout"]["zero"].get<int>();
+    EXPECT_TRUE(z == 0 || z == 2 || z == 3) << z;
+    EXPECT_NE(c["layout"]["recompute"], "selective");
+    EXPECT_EQ(c["layout"]["attention_kernel"], "flash2");
+    EXPECT_EQ(c["layout"]["fused_elementwise"], false);
+  }
 }
 
 TEST(CliOk, SearchTextListsTopAndReasons) {

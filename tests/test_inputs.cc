@@ -531,6 +531,26 @@ TEST(Frameworks, CatalogRefusesADefaultWithoutItsSource) {
   EXPECT_EQ(c.frameworks[0].zero, 2);
 }
 
+TEST(Frameworks, ZeroStagesAreReadCheckedAndShipped) {
+  const char* ok = "- id: x\n  names: [x]\n  zero: {value: 3, source: s}\n  zero_stages: {value: [3, 0, 3], source: s}\n";
+  const danlu::Catalog c = danlu::parse_catalog("[]", "[]", "[]", "[]", "[]", ok);
+  EXPECT_EQ(c.frameworks[0].zero_stages, (std::vector<int>{0, 3}));
+  EXPECT_TRUE(danlu::supports_zero(c.frameworks[0], 0));
+  EXPECT_FALSE(danlu::supports_zero(c.frameworks[0], 1));
+  // A stage out of range, a bare list without a source, and a default outside the list.
+  for (const char* bad : {"- id: x\n  names: [x]\n  zero_stages: {value: [0, 4], source: s}\n",
+                          "- id: x\n  names: [x]\n  zero_stages: [0, 3]\n",
+                          "- id: x\n  names: [x]\n  zero: {value: 1, source: s}\n  zero_stages: {value: [0, 3], source: s}\n"}) {
+    EXPECT_THROW(danlu::parse_catalog("[]", "[]", "[]", "[]", "[]", bad), danlu::InputError) << bad;
+  }
+  // Without the field any stage goes; the shipped stacks state theirs.
+  EXPECT_TRUE(danlu::supports_zero(danlu::Framework{}, 2));
+  EXPECT_FALSE(danlu::supports_zero(cat().framework("torchtitan"), 1));
+  EXPECT_TRUE(danlu::supports_zero(cat().framework("torchtitan"), 3));
+  EXPECT_FALSE(danlu::supports_zero(cat().framework("maxtext"), 2));
+  EXPECT_TRUE(danlu::supports_zero(cat().framework("megatron"), 1));
+}
+
 // ------------------------------------------------------------------ stage split
 
 Layout pipe(int pp, int vpp, int first = 0, int last = 0) {

@@ -100,6 +100,44 @@ TEST(Search, TopIsSortedFeasibleAndDistinct) {
   }
 }
 
+// A framework's search (danlu/framework.h): only its ZeRO stages, its meaning of "selective",
+// and the base layout's kernels on every candidate; pruning still never changes the answer.
+TEST(Search, FrameworkLimitsZeroStagesAndSelectiveKind) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const danlu::Model m = cat.find_model("llama3-8b")->model;
+  const danlu::Cluster c = danlu::make_cluster(cat, "h100-sxm", 16, 0, "", 0);
+  danlu::Workload w;
+  w.seq_len = 8192;
+  w.global_batch = 32;
+  SearchOptions o;
+  o.top_k = 40;
+  o.max_micro_batch = 4;
+  o.zero_stages = {0, 3};
+  o.selective = danlu::Recompute::selective_op;
+  danlu::Layout base;
+  base.attention = danlu::AttentionKernel::flash2;
+  base.fused_loss = false;
+  o.base = base;
+  const SearchResult s = danlu::search_layouts(m, c, w, o);
+  ASSERT_FALSE(s.top.empty());
+  for (const auto* list : {&s.top, &s.pareto}) {
+    for (const Candidate& k : *list) {
+      EXPECT_TRUE(k.layout.zero == 0 || k.layout.zero == 3) << k.layout.zero;
+      EXPECT_NE(k.layout.recompute, danlu::Recompute::selective);
+      EXPECT_EQ(k.layout.attention, danlu::AttentionKernel::flash2);
+      EXPECT_FALSE(k.layout.fused_loss);
+    }
+  }
+  o.prune = false;
+  const SearchResult all = danlu::search_layouts(m, c, w, o);
+  expect_same(s.top, all.top, "framework search pruned vs exhaustive");
+  // Two stages and three recompute kinds: half the layouts of the four-stage search.
+  SearchOptions any = o;
+  any.zero_stages.clear();
+  const SearchResult four = danlu::search_layouts(m, c, w, any);
+  EXPECT_EQ(2 * all.considered, four.considered);
+}
+
 TEST(Search, EveryConsideredLayoutIsAccountedFor) {
   const SearchResult s = run(kCases[0], false, 1);
   long long rejected = 0;

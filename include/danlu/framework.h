@@ -21,6 +21,7 @@ struct Framework {
   std::string id;
   std::vector<std::string> names;  // lower-case names matched in a source line
   std::optional<int> zero;
+  std::vector<int> zero_stages;  // the ZeRO stages the stack can run, ascending; empty = any
   std::optional<AttentionKernel> attention_gpu;
   int unfused_attention_before = 0;  // year; 0 = never
   std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap;
@@ -31,6 +32,9 @@ struct Framework {
 // Fill what `p` leaves unset with f's defaults. source_year: the year of the published work
 // (0 = unknown: no era rule applies). global_batch: sequences per step (0 = unknown).
 void apply_framework(const Framework& f, const Cluster& c, int source_year, long global_batch, PartialLayout* p);
+
+// Whether f can run ZeRO stage `zero` at all.
+bool supports_zero(const Framework& f, int zero);
 
 // The first of `frameworks` one of whose names occurs (case-insensitively) in `text`; nullptr
 // if none does.

@@ -47,6 +47,11 @@ struct SearchOptions {
   int max_micro_batch = 64;         // largest micro-batch tried
   int min_gpus = 0;                 // > 0: also try gpus/2, gpus/4, ... down to this many GPUs
   bool vary_zero = true;            // try ZeRO 0..3 (else only zero = 1)
+  // Non-empty: try only these ZeRO stages (a framework's, danlu/framework.h); overrides vary_zero.
+  std::vector<int> zero_stages;
+  // What the "selective" recompute candidate means on the stack (Megatron's core attention,
+  // torchtitan's per-op SAC, XLA's dot-saving policies).
+  Recompute selective = Recompute::selective;
   // Execution settings that are not searched (TP-comm overlap, attention kernel, fused
   // elementwise ops) are taken from this layout when given (its degrees are ignored);
   // otherwise flash attention, fused elementwise ops, and the family's TP-overlap default.

@@ -174,6 +174,16 @@ JobSetup setup_job(const TrainFlags& f) {
   return j;
 }
 
+// The --framework named (nullptr when the flag is absent); an unknown name is an input error.
+const Framework* find_framework_flag(const std::string& name) {
+  if (name.empty()) return nullptr;
+  try {
+    return &builtin_catalog().framework(name);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("--framework: {}", e.what()));
+  }
+}
+
 int run_train(const TrainFlags& f) {
   const JobSetup job = setup_job(f);
   const Model& model = job.model;
@@ -212,13 +222,10 @@ int run_train(const TrainFlags& f) {
     p.moe_imbalance = v;
   }
 
-  if (!f.framework.empty()) {
-    const Catalog& cat = builtin_catalog();
-    const Framework* fw = nullptr;
-    try {
-      fw = &cat.framework(f.framework);
-    } catch (const InputError& e) {
-      throw InputError(fmt::format("--framework: {}", e.what()));
+  if (const Framework* fw = find_framework_flag(f.framework)) {
+    if (p.zero && !supports_zero(*fw, *p.zero)) {
+      throw InputError(fmt::format("--zero {}: {} does not run that sharding; allowed with {}: {}", *p.zero, fw->id,
+                                   fw->id, fmt::join(fw->zero_stages, ", ")));
     }
     apply_framework(*fw, c, 0, job.global_batch_set ? w.global_batch : 0L, &p);
   }
@@ -319,6 +326,19 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   opt.prune = !sf.exhaustive;
   opt.min_gpus = int_opt("min-gpus", sf.min_gpus, 1, 10'000'000).value_or(0);
   opt.cancel = &g_cancel;
+  if (const Framework* fw = find_framework_flag(f.framework)) {
+    // Every candidate runs as that stack runs: its shardings, its meaning of "selective", and
+    // its kernels, fusion and TP overlap (the family's usual setting where it states none).
+    opt.zero_stages = fw->zero_stages;
+    if (fw->selective) opt.selective = *fw->selective;
+    Layout base;
+    const bool gpu = job.c.acc.torus_dims == 0;
+    base.attention = gpu && fw->attention_gpu ? *fw->attention_gpu : AttentionKernel::flash;
+    base.fused_elementwise = fw->fused_elementwise.value_or(true);
+    base.fused_loss = fw->fused_loss.value_or(base.fused_elementwise);
+    base.tp_comm_overlap = fw->tp_comm_overlap.value_or(job.c.acc.eff.tp_overlap_default);
+    opt.base = base;
+  }
   const bool tty = isatty(fileno(stderr)) != 0;
   if (tty) {
     opt.progress = [](double frac) {
@@ -340,6 +360,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
   ctx.model = job.model;
   ctx.cluster = job.c;
   ctx.workload = w;
+  ctx.framework = f.framework;
   const std::string out = sf.json ? search_json(ctx, s, wall).dump(2) + "\n" : search_text(ctx, s, wall);
   emit(out);
   return s.cancelled ? 130 : 0;
@@ -1089,6 +1110,9 @@ int run_cli(int argc, char** argv) {
   search->add_option("--threads", sf.threads, "worker threads (default: all cores)");
   search->add_option("--max-micro-batch", sf.max_micro_batch, "largest micro-batch tried")->capture_default_str();
   search->add_flag("--exhaustive", sf.exhaustive, "estimate every legal layout (no pruning)");
+  search->add_option("--framework", tf.framework,
+                     "torchtitan|maxtext|megatron: search only what that stack runs (its ZeRO stages, its "
+                     "'selective' recompute) with its kernels and fusion (data/frameworks.yaml)");
   search->add_option("--min-gpus", sf.min_gpus, "also try half, a quarter, ... of the GPUs down to this many (Pareto on GPUs used)");
   search->add_flag("--json", sf.json, "print JSON");
 

@@ -31,6 +31,14 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
   }
 }
 
+bool supports_zero(const Framework& f, int zero) {
+  if (f.zero_stages.empty()) return true;
+  for (int z : f.zero_stages) {
+    if (z == zero) return true;
+  }
+  return false;
+}
+
 std::string ascii_lower(std::string s) {
   for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "danlu/inputs.h"
@@ -128,6 +129,24 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
     };
     auto word = [&](const char* key) { return n[key]["value"].Scalar(); };
     if (given("zero")) f.zero = static_cast<int>(io::integer(n, "zero", origin, true, 0, 0, 3));
+    if (const YAML::Node zs = n["zero_stages"]; zs && !zs.IsNull()) {
+      if (!zs.IsMap() || !zs["value"] || !zs["value"].IsSequence() || zs["value"].size() == 0 ||
+          io::source_of(n, "zero_stages").empty()) {
+        throw InputError(fmt::format("{}: field 'zero_stages' must be {{value: [stages 0-3], source: \"...\"}}", io::where(origin, zs)));
+      }
+      for (const YAML::Node& z : zs["value"]) {
+        double v = -1;
+        if (!z.IsScalar() || !io::parse_number(z.Scalar(), &v) || v != static_cast<int>(v) || v < 0 || v > 3) {
+          throw InputError(fmt::format("{}: zero_stages entries must be ZeRO stages 0, 1, 2 or 3", io::where(origin, z)));
+        }
+        f.zero_stages.push_back(static_cast<int>(v));
+      }
+      std::sort(f.zero_stages.begin(), f.zero_stages.end());
+      f.zero_stages.erase(std::unique(f.zero_stages.begin(), f.zero_stages.end()), f.zero_stages.end());
+      if (f.zero && !supports_zero(f, *f.zero)) {
+        throw InputError(fmt::format("{}: framework '{}' defaults to zero {}, which is not in its zero_stages", io::where(origin, zs), f.id, *f.zero));
+      }
+    }
     if (given("attention_gpu")) f.attention_gpu = parse_attention_kernel(word("attention_gpu"), io::where(origin, n["attention_gpu"]));
     if (given("unfused_attention_before")) {
       f.unfused_attention_before = static_cast<int>(io::integer(n, "unfused_attention_before", origin, true, 0, 1990, 2099));

@@ -40,6 +40,10 @@ std::string search_text(const TrainContext& ctx, const SearchResult& s, double w
       ctx.model_name, ctx.cluster.gpus, ctx.accelerator_name, ctx.workload.seq_len, ctx.workload.global_batch,
       precision_name(ctx.workload.precision), s.considered, s.evaluated, wall_s,
       s.cancelled ? " (CANCELLED: partial results)" : "");
+  if (!ctx.framework.empty()) {
+    out += fmt::format("framework: {} (only its ZeRO stages and its 'selective'; its kernels and fusion; "
+                       "data/frameworks.yaml)\n\n", ctx.framework);
+  }
   if (s.top.empty()) {
     out += "no layout fits: every candidate was rejected (see the reasons below)\n";
   } else {
@@ -75,7 +79,8 @@ nlohmann::json search_json(const TrainContext& ctx, const SearchResult& s, doubl
   for (int i = 0; i < static_cast<int>(Reject::kCount); ++i) rejected[reject_name(static_cast<Reject>(i))] = s.rejected[i];
   return {{"considered", s.considered}, {"evaluated", s.evaluated}, {"refined", s.refined}, {"wall_s", wall_s},
           {"cancelled", s.cancelled},   {"ranked", list(s.top)},     {"pareto", list(s.pareto)},
-          {"rejected", rejected}};
+          {"rejected", rejected},
+          {"framework", ctx.framework.empty() ? nlohmann::json(nullptr) : nlohmann::json(ctx.framework)}};
 }
 
 namespace {

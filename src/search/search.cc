@@ -103,7 +103,7 @@ const char* reject_name(Reject r) {
 SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w, const SearchOptions& opt) {
   SearchResult out;
   const int k = std::max(1, opt.top_k);
-  const Recompute modes[] = {Recompute::none, Recompute::selective, Recompute::full};
+  const Recompute modes[] = {Recompute::none, opt.selective, Recompute::full};
   const double usable = c.acc.hbm_gib - c.acc.eff.runtime_reserved_gib - c.memory_margin_gib;
   Layout base;
   if (opt.base) {
@@ -115,7 +115,9 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
   // Enumerate the outer combinations; the cheap structural rejections are counted here, once
   // per inner variant they stand for.
   std::vector<Job> jobs;
-  const std::vector<int> zeros = opt.vary_zero ? std::vector<int>{0, 1, 2, 3} : std::vector<int>{1};
+  const std::vector<int> zeros = !opt.zero_stages.empty() ? opt.zero_stages
+                                 : opt.vary_zero          ? std::vector<int>{0, 1, 2, 3}
+                                                          : std::vector<int>{1};
   Local head;  // counters for rejections made during enumeration
   auto inner_count = [&](int tp, int dp) {
     const long per_dp = w.global_batch % dp == 0 ? w.global_batch / dp : 0;

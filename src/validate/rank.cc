@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "danlu/framework.h"
+
 namespace danlu {
 
 std::vector<RankOutcome> rank_runs(const std::vector<TrainingRun>& runs, const std::vector<RunOutcome>& scored,
@@ -23,6 +25,11 @@ std::vector<RankOutcome> rank_runs(const std::vector<TrainingRun>& runs, const s
     SearchOptions opt;
     opt.top_k = 1;
     opt.base = o.layout;
+    if (!o.framework.empty()) {  // the layouts the run's own stack could have used
+      const Framework& f = cat.framework(o.framework);
+      opt.zero_stages = f.zero_stages;
+      if (f.selective) opt.selective = *f.selective;
+    }
     opt.max_micro_batch = std::max(8, o.layout.micro_batch);
     ro.published_s = o.result.step_s;
     opt.count_faster_than_s = ro.published_s;
