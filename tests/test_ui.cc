@@ -104,6 +104,22 @@ TEST_F(UiServer, PageAndEveryEndpointAnswer) {
   ASSERT_TRUE(cat);
   EXPECT_EQ(cat->status, 200);
   EXPECT_GT(nlohmann::json::parse(cat->body).size(), 10u);
+  // The framework list feeds the form's picker; a framework rides along to train and search.
+  auto fws = client().Get("/api/catalog?list=frameworks");
+  ASSERT_TRUE(fws);
+  EXPECT_EQ(fws->status, 200);
+  const nlohmann::json fj = nlohmann::json::parse(fws->body);
+  ASSERT_EQ(fj.size(), 3u);
+  EXPECT_EQ(fj[0]["id"], "torchtitan");
+  EXPECT_FALSE(fj[0]["defaults"][0]["source"].get<std::string>().empty());
+  auto t = post("/api/train", R"({"model": "llama3-8b", "gpus": 8, "framework": "torchtitan"})");
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  EXPECT_EQ(nlohmann::json::parse(t->body)["layout"]["attention_kernel"], "flash2");
+  auto bad = post("/api/search", R"({"model": "llama3-8b", "gpus": 8, "framework": "torchtitn"})");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_EQ(nlohmann::json::parse(bad->body)["field"], "framework") << bad->body;
 }
 
 TEST_F(UiServer, HostileRequestsGetJsonErrors) {

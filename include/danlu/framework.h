@@ -27,6 +27,11 @@ struct Framework {
   std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap;
   std::optional<Recompute> selective;  // what "selective" means on this stack
   bool microbatches_per_stage = false;
+  // Every default as the catalog states it, for `danlu catalog frameworks`.
+  struct Stated {
+    std::string field, value, source;
+  };
+  std::vector<Stated> stated;
 };
 
 // Fill what `p` leaves unset with f's defaults. source_year: the year of the published work

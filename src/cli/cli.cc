@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iostream>
 #include <iterator>
 #include <optional>
@@ -1012,9 +1013,21 @@ int run_catalog(const std::string& what, bool json) {
                       std::to_string(e.model.kv_heads), e.source});
     }
     out = render_table({"id", "params_b", "active_b", "layers", "hidden", "heads", "kv_heads", "source"}, rows);
+  } else if (what == "frameworks") {
+    for (const auto& f : cat.frameworks) {
+      nlohmann::json defs = nlohmann::json::array();
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& d : f.stated) {
+        defs.push_back({{"field", d.field}, {"value", d.value}, {"source", d.source}});
+        rows.push_back({d.field, d.value, d.source});
+      }
+      j.push_back({{"id", f.id}, {"names", f.names}, {"defaults", defs}});
+      out += fmt::format("{} — named in sources as: {}\n", f.id, fmt::join(f.names, ", "));
+      out += render_table({"default", "value", "source"}, rows) + "\n";
+    }
   } else {
-    throw InputError(fmt::format("catalog: unknown list '{}'; allowed: accelerators, networks, models{}",
-                                 what.substr(0, 40), did_you_mean(what, {"accelerators", "networks", "models"})));
+    throw InputError(fmt::format("catalog: unknown list '{}'; allowed: accelerators, networks, models, frameworks{}",
+                                 what.substr(0, 40), did_you_mean(what, {"accelerators", "networks", "models", "frameworks"})));
   }
   if (json) out = j.dump(2) + "\n";
   emit(out);
@@ -1251,7 +1264,7 @@ int run_cli(int argc, char** argv) {
   std::string what;
   bool cjson = false;
   CLI::App* catalog = app.add_subcommand("catalog", "list the built-in catalogs with each figure's source");
-  catalog->add_option("list", what, "accelerators|networks|models");
+  catalog->add_option("list", what, "accelerators|networks|models|frameworks");
   catalog->add_flag("--json", cjson, "print JSON");
 
   try {
@@ -1322,7 +1335,7 @@ int run_cli(int argc, char** argv) {
     }
     if (*validate) return run_validate(runs_path, vjson, vrank);
     if (*catalog) {
-      if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models");
+      if (what.empty()) throw InputError("catalog: which list? allowed: accelerators, networks, models, frameworks");
       return run_catalog(what, cjson);
     }
   } catch (const InputError& e) {

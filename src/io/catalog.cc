@@ -125,6 +125,7 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
       if (!v.IsMap() || !v["value"] || !v["value"].IsScalar() || io::source_of(n, key).empty()) {
         throw InputError(fmt::format("{}: field '{}' must be {{value: ..., source: \"...\"}}", io::where(origin, v), key));
       }
+      f.stated.push_back({key, v["value"].Scalar(), io::source_of(n, key)});
       return true;
     };
     auto word = [&](const char* key) { return n[key]["value"].Scalar(); };
@@ -141,6 +142,7 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
         }
         f.zero_stages.push_back(static_cast<int>(v));
       }
+      f.stated.push_back({"zero_stages", fmt::format("{}", fmt::join(f.zero_stages, ", ")), io::source_of(n, "zero_stages")});
       std::sort(f.zero_stages.begin(), f.zero_stages.end());
       f.zero_stages.erase(std::unique(f.zero_stages.begin(), f.zero_stages.end()), f.zero_stages.end());
       if (f.zero && !supports_zero(f, *f.zero)) {

@@ -41,9 +41,9 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<Endpoint>& endpoints() {
   static const std::vector<Endpoint> e = {
-      {"train", plus(kJobKeys, {"timeline", "recompute_num_layers", "recompute_modules", "etp"}), {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
+      {"train", plus(kJobKeys, {"timeline", "recompute_num_layers", "recompute_modules", "etp", "framework"}), {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
        "one training step: time, breakdown, memory per pipeline stage, and with timeline the drawn step (danlu train --json)", {"timeline"}},
-      {"search", plus(kJobKeys, {"top", "min_gpus"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
+      {"search", plus(kJobKeys, {"top", "min_gpus", "framework"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
        "best layouts and the Pareto front (danlu search --json)"},
       {"plan", plus(kJobKeys, {"tokens", "recipe", "trials", "seed", "failures_per_gpu_hour", "pue", "restart_s", "storage_gbs", "async_checkpoint"}),
        {"days", "gpu_hours", "goodput", "facility_mw", "energy_mwh", "monte_carlo", "cost"},
@@ -233,7 +233,7 @@ nlohmann::json openapi() {
   paths["/api/catalog"] = {
       {"get",
        {{"summary", "the built-in catalogs with each figure's source"},
-        {"parameters", {{{"name", "list"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", {"accelerators", "networks", "models"}}}}}}},
+        {"parameters", {{{"name", "list"}, {"in", "query"}, {"schema", {{"type", "string"}, {"enum", {"accelerators", "networks", "models", "frameworks"}}}}}}},
         {"responses", {{"200", {{"description", "danlu catalog LIST --json"}, {"content", {{"application/json", {{"schema", {{"type", "array"}}}}}}}}},
                        {"400", err("unknown list")}}}}}};
   return {{"openapi", "3.1.0"},
@@ -278,8 +278,8 @@ int run_ui(const std::string& host, int port, const char* self, double limit_s) 
   svr.Get("/api/openapi.json", [&spec](const httplib::Request&, httplib::Response& res) { res.set_content(spec, "application/json"); });
   svr.Get("/api/catalog", [&](const httplib::Request& req, httplib::Response& res) {
     const std::string list = req.has_param("list") ? req.get_param_value("list") : "accelerators";
-    if (list != "accelerators" && list != "networks" && list != "models") {
-      return reply_error(res, 400, "list must be accelerators, networks or models", "list");
+    if (list != "accelerators" && list != "networks" && list != "models" && list != "frameworks") {
+      return reply_error(res, 400, "list must be accelerators, networks, models or frameworks", "list");
     }
     forward(self, limit_s, {"catalog", list, "--json"}, res, {});
   });

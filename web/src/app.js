@@ -303,5 +303,6 @@ window.addEventListener('popstate', () => route(true));
 // Pickers from the catalog, and the sample runs for the validate page.
 api('/api/catalog?list=models').then((j) => { $('models').innerHTML = j.map((m) => `<option value="${esc(m.id)}">`).join(''); }).catch(() => {});
 api('/api/catalog?list=accelerators').then((j) => { $('accelerators').innerHTML = j.map((a) => `<option value="${esc(a.id)}">`).join(''); }).catch(() => {});
+api('/api/catalog?list=frameworks').then((j) => { $('frameworks').innerHTML = j.map((f) => `<option value="${esc(f.id)}">`).join(''); }).catch(() => {});
 fetch('/assets/sample-runs.json').then((r) => r.text()).then((t) => { document.querySelector('textarea[name=runs]').value = t; }).catch(() => {});
 route(true);
