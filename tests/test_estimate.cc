@@ -568,6 +568,39 @@ TEST(Estimate, ZeroStagesShardState) {
   EXPECT_EQ(z0.first.activations_gib, z3.first.activations_gib);
 }
 
+// FSDP2's flat-buffer copies (Layout::fsdp_copies): per micro-batch two gathers, each copying
+// the rank's 16-bit parameters out (read + write, 4 B) plus its fp32 shard in (4 + 2 B over the
+// shards); the reduce-scatter copy-in (2 + 4 B) rides its own stream and costs only SMs.
+TEST(Estimate, FsdpCopiesAreHbmTrafficPerGather) {
+  const Model m = preset("llama3-8b");
+  const Cluster c = h100(8);
+  Layout on = layout(1, 1, 8, 3);
+  on.micro_batch = 2;
+  on.fsdp_copies = true;
+  Layout off = on;
+  off.fsdp_copies = false;
+  const Workload w = work(8192, 16);  // one micro-batch per step
+  const Result a = estimate(m, c, on, w);
+  const Result b = estimate(m, c, off, w);
+  const double p = static_cast<double>(danlu::count_params(m).total);
+  const double hbm = c.acc.hbm_gbs * 1e9 * c.acc.eff.hbm;
+  const double gathers = 2 * p * (4.0 + 6.0 / 8) / hbm;
+  const double reduce = p * 6.0 / hbm * c.acc.eff.comm_sm_fraction;
+  const double extra = a.time.memory_bound_s - b.time.memory_bound_s;
+  EXPECT_GT(extra, gathers + reduce);                         // plus one launch per layer and gather
+  EXPECT_LT(extra, gathers + reduce + 200 * c.acc.eff.kernel_us * 1e-6);
+  EXPECT_EQ(a.time.gemm_s, b.time.gemm_s);
+  // Twice the micro-batches, twice the copies; none below ZeRO-3.
+  const Workload w2 = work(8192, 32);
+  const double extra2 = estimate(m, c, on, w2).time.memory_bound_s - estimate(m, c, off, w2).time.memory_bound_s;
+  EXPECT_NEAR(extra2, 2 * extra, 1e-9);
+  Layout z1 = on;
+  z1.zero = 1;
+  Layout z1_off = z1;
+  z1_off.fsdp_copies = false;
+  EXPECT_EQ(estimate(m, c, z1, w).step_s, estimate(m, c, z1_off, w).step_s);
+}
+
 TEST(Estimate, MixedPrecisionAdamStateIsEighteenBytesPerParam) {
   // Without sharding: 16-bit weights (2 B), fp32 grads (4 B), fp32 master + 2 moments (12 B).
   // One GPU holds the whole model (final norm aside).

@@ -549,6 +549,9 @@ TEST(Frameworks, ZeroStagesAreReadCheckedAndShipped) {
   EXPECT_TRUE(danlu::supports_zero(cat().framework("torchtitan"), 3));
   EXPECT_FALSE(danlu::supports_zero(cat().framework("maxtext"), 2));
   EXPECT_TRUE(danlu::supports_zero(cat().framework("megatron"), 1));
+  // FSDP2 copies through flat buffers; Megatron-FSDP gathers its buckets in place.
+  EXPECT_EQ(cat().framework("torchtitan").fsdp_copies, true);
+  EXPECT_EQ(cat().framework("megatron").fsdp_copies, false);
 }
 
 // ------------------------------------------------------------------ stage split

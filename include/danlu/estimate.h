@@ -71,9 +71,10 @@ enum Defaulted : unsigned {
 // Throws nothing; the result must still pass check_layout.
 // The kernels a ZeRO stage implies when unstated (docs/defaults.md), shared by resolve_layout
 // and the search: ZeRO-3 is the PyTorch-native stack (FlashAttention-2 through SDPA; an eager
-// loss on a GPU fabric).
+// loss on a GPU fabric; FSDP2's flat-buffer copies).
 AttentionKernel default_attention(int zero);
 bool default_fused_loss(const Cluster& c, int zero, bool fused_elementwise);
+bool default_fsdp_copies(const Cluster& c, int zero);
 
 Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
                       bool global_batch_set, unsigned* flags);

@@ -24,7 +24,7 @@ struct Framework {
   std::vector<int> zero_stages;  // the ZeRO stages the stack can run, ascending; empty = any
   std::optional<AttentionKernel> attention_gpu;
   int unfused_attention_before = 0;  // year; 0 = never
-  std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap;
+  std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap, fsdp_copies;
   std::optional<Recompute> selective;  // what "selective" means on this stack
   bool microbatches_per_stage = false;
   // Every default as the catalog states it, for `danlu catalog frameworks`.

@@ -79,6 +79,11 @@ struct Layout {
   // XLA); false = eager PyTorch F.cross_entropy on an fp32 upcast, through DTensor's
   // loss_parallel when tp > 1 (torchtitan, which compiles its blocks but not its loss).
   bool fused_loss = true;
+  // ZeRO-3 through PyTorch FSDP2's per-parameter sharding: each all-gather lands in a flat
+  // buffer and is copied out into the parameters, and each reduce-scatter first copies the
+  // gradients into a flat buffer in the reduce dtype (pytorch/pytorch PRs 117950 and 117975,
+  // the FSDP2 all-gather and reduce-scatter). Bucketed stacks (Megatron-FSDP, XLA) gather in place.
+  bool fsdp_copies = false;
   bool grad_reduce_bf16 = false; // gradients accumulated and reduced in bf16, not fp32 (Megatron-Core
                                  // DDP grad_reduce_in_fp32 off; NeMo optim.grad_sync_dtype: bf16)
 };
@@ -86,7 +91,7 @@ struct Layout {
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
-  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16, fsdp_copies;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;

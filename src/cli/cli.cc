@@ -67,7 +67,7 @@ struct TrainFlags {
   std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
       recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
-      fused_loss, grad_reduce_bf16, memory_margin_gib, framework;
+      fused_loss, grad_reduce_bf16, memory_margin_gib, framework, fsdp_copies;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -214,6 +214,7 @@ int run_train(const TrainFlags& f) {
   p.fused_elementwise = bool_opt("fused-elementwise", f.fused_elementwise);
   p.fused_loss = bool_opt("fused-loss", f.fused_loss);
   p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
+  p.fsdp_copies = bool_opt("fsdp-copies", f.fsdp_copies);
   if (!f.moe_imbalance.empty()) {
     double v = 0;
     if (!io::parse_number(f.moe_imbalance, &v) || v < 1.0 || v > 64.0) {
@@ -338,6 +339,7 @@ int run_search(const TrainFlags& f, const SearchFlags& sf) {
     base.fused_elementwise = fw->fused_elementwise.value_or(true);
     base.fused_loss = fw->fused_loss.value_or(base.fused_elementwise);
     base.tp_comm_overlap = fw->tp_comm_overlap.value_or(job.c.acc.eff.tp_overlap_default);
+    base.fsdp_copies = fw->fsdp_copies.value_or(default_fsdp_copies(job.c, 3));
     opt.base = base;
   }
   const bool tty = isatty(fileno(stderr)) != 0;
@@ -1106,6 +1108,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--grad-reduce-bf16", tf.grad_reduce_bf16,
                     "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
+  train->add_option("--fsdp-copies", tf.fsdp_copies,
+                    "true|false: with --zero 3, FSDP2's flat-buffer copies around each all-gather and reduce-scatter "
+                    "(default: true on GPUs, as PyTorch FSDP2; false for bucketed Megatron-FSDP or XLA)");
   train->add_option("--framework", tf.framework,
                     "torchtitan|maxtext|megatron: fill unstated settings with that stack's defaults "
                     "(data/frameworks.yaml; stated flags win)");

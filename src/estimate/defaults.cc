@@ -28,6 +28,10 @@ bool default_fused_loss(const Cluster& c, int zero, bool fused_elementwise) {
   return fused_elementwise && !(zero == 3 && c.acc.torus_dims == 0);
 }
 
+// ZeRO-3 on a switched GPU fabric defaults to the PyTorch-native stack (FSDP2), as the
+// attention kernel and the loss do; TPUs shard through XLA.
+bool default_fsdp_copies(const Cluster& c, int zero) { return zero == 3 && c.acc.torus_dims == 0; }
+
 Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, Workload* w,
                       bool global_batch_set, unsigned* flags) {
   unsigned f = 0;
@@ -53,6 +57,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.fused_elementwise = p.fused_elementwise.value_or(true);
   l.fused_loss = p.fused_loss.value_or(default_fused_loss(c, p.zero.value_or(1), l.fused_elementwise));
   l.grad_reduce_bf16 = p.grad_reduce_bf16.value_or(false);
+  l.fsdp_copies = p.fsdp_copies.value_or(default_fsdp_copies(c, p.zero.value_or(1)));
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);
   const int cp = l.cp > 0 ? l.cp : 1;

@@ -18,6 +18,7 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
   if (!p->fused_elementwise && f.fused_elementwise) p->fused_elementwise = f.fused_elementwise;
   if (!p->fused_loss && f.fused_loss) p->fused_loss = f.fused_loss;
   if (!p->tp_comm_overlap && f.tp_comm_overlap) p->tp_comm_overlap = f.tp_comm_overlap;
+  if (!p->fsdp_copies && f.fsdp_copies) p->fsdp_copies = f.fsdp_copies;
   // "selective" as the stack means it; Megatron's modules, when named, are Megatron's own.
   if (f.selective && p->recompute == Recompute::selective && !p->recompute_modules) p->recompute = f.selective;
   // The pipeline schedule's micro-batches: pp x stages per rank, from the local batch.

@@ -800,6 +800,25 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
     }
   }
 
+  // FSDP2's copies around its collectives (Layout::fsdp_copies), HBM traffic on this rank: the
+  // copy-out of each all-gather (read and write the gathered parameters) and the copy-in of its
+  // own shard (read the fp32 master shard, write it at the gather width) run on the compute
+  // stream; the reduce-scatter's copy-in (read the 16-bit gradients, write them at the reduce
+  // width) runs on the reduce-scatter stream, hidden like traffic but taking SMs. Parameters are
+  // gathered twice per micro-batch (forward, and again for backward after resharding), or once
+  // per step under a pipeline, as the collectives above.
+  double fsdp_copy_s = 0;
+  if (l.zero >= 3 && l.fsdp_copies && (s.dp_grp.n > 1 || ex_grp.n > 1)) {
+    const double weight_bpp = s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes;
+    const double shard = 1.0 / std::max(1, l.dp * l.cp);
+    const double gather_bytes = p_rank * (2.0 * weight_bpp + (4.0 + weight_bpp) * shard);
+    const double rs_bytes = p_rank * (kWeightBytes + grad_bytes(l));
+    const double gathers = l.pp > 1 ? 1.0 : 2.0 * static_cast<double>(mb);
+    const double reduces = l.pp > 1 ? 1.0 : static_cast<double>(mb);
+    fsdp_copy_s = mem_s(s.r, gathers * gather_bytes, gathers * lay_slow) +
+                  mem_s(s.r, reduces * rs_bytes, reduces * lay_slow) * s.sm_share;
+  }
+
   // Pipeline.
   const double mbd = static_cast<double>(mb);
   double bubble = 0, p2p = 0;
@@ -826,7 +845,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   Breakdown& b = res.time;
   b.gemm_s = mbd * slow->gemm;
   b.attention_s = mbd * slow->attn;
-  b.memory_bound_s = mbd * slow->mem;
+  b.memory_bound_s = mbd * slow->mem + fsdp_copy_s;
   b.tp_comm_s = mbd * slow->tp;
   b.dp_comm_s = dp_exposed + mbd * fsdp_exposed_per_mb;
   b.pp_bubble_s = bubble;

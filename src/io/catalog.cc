@@ -156,6 +156,7 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
     if (given("fused_loss")) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
     if (given("fused_elementwise")) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
     if (given("tp_comm_overlap")) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);
+    if (given("fsdp_copies")) f.fsdp_copies = io::boolean(n, "fsdp_copies", origin, false);
     if (given("selective")) f.selective = parse_recompute(word("selective"), io::where(origin, n["selective"]));
     if (given("microbatches_per_stage")) f.microbatches_per_stage = io::boolean(n, "microbatches_per_stage", origin, false);
     out.push_back(std::move(f));

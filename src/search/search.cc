@@ -220,6 +220,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       if (!opt.base) {  // the stack each ZeRO stage implies, as resolve_layout sets it
         l.attention = default_attention(jb.zero);
         l.fused_loss = default_fused_loss(c, jb.zero, l.fused_elementwise);
+        l.fsdp_copies = default_fsdp_copies(c, jb.zero);
       }
       const long long n = inner_count(jb.tp, jb.dp) / static_cast<long long>(zeros.size());
       L.considered += n;
