@@ -1050,3 +1050,30 @@ TEST(Estimate, MemoryMarginShrinksWhatFits) {
 }
 
 }  // namespace
+
+// A strided-batched GEMM is one launch: its waves count every batch entry's tiles together.
+#include "estimate/kernels.h"
+
+namespace {
+
+TEST(Kernels, BatchedGemmFillsWavesAcrossTheBatch) {
+  danlu::detail::Rates r;
+  r.flops = 312e12;
+  r.gemm_eff = 0.8;
+  r.hbm = 1e18;  // memory never binds here: the test is about how tiles fill the units
+  r.kernel_s = 5e-6;
+  r.units = 108;
+  r.k0 = 128;
+  // 2048 x 96 outputs (16 tiles of 128 x 256) over K = 2048, 384 times: alone each GEMM fills
+  // 16 of 108 units; batched, 6144 tiles run in 57 waves, the last one 96 % full.
+  const double one_by_one = danlu::detail::gemm_s(r, 2048, 96, 2048, 384);
+  const double batched = danlu::detail::batched_gemm_s(r, 2048, 96, 2048, 384);
+  const double flops = 2.0 * 2048 * 96 * 2048 * 384;
+  const double ideal = flops / (r.flops * r.gemm_eff * (2048.0 / (2048 + 128)));
+  EXPECT_NEAR(batched, ideal * 57 * 108 / 6144.0 + r.kernel_s, 1e-12);
+  EXPECT_GT(one_by_one, 5 * batched);
+  // A batch of one is the plain GEMM.
+  EXPECT_DOUBLE_EQ(danlu::detail::batched_gemm_s(r, 4096, 4096, 4096, 1), danlu::detail::gemm_s(r, 4096, 4096, 4096));
+}
+
+}  // namespace

@@ -476,6 +476,23 @@ TEST(Frameworks, TorchtitanFillsItsDefaultsAndKeepsWhatIsStated) {
   EXPECT_FALSE(odd.micro_batch.has_value());
 }
 
+TEST(Frameworks, MegatronBeforeSequenceParallelRunsWithoutIt) {
+  const danlu::Cluster c = danlu::make_cluster(cat(), "a100-sxm-80gb", 64, 8, "", 0);
+  const danlu::Framework& f = cat().framework("megatron");
+  danlu::PartialLayout p2021;
+  p2021.tp = 8;
+  danlu::apply_framework(f, c, 2021, 0, &p2021);
+  EXPECT_EQ(p2021.sequence_parallel, false);
+  danlu::PartialLayout p2022;
+  p2022.tp = 8;
+  danlu::apply_framework(f, c, 2022, 0, &p2022);
+  EXPECT_FALSE(p2022.sequence_parallel.has_value());  // left to the usual default
+  danlu::PartialLayout stated;
+  stated.sequence_parallel = true;
+  danlu::apply_framework(f, c, 2021, 0, &stated);
+  EXPECT_EQ(stated.sequence_parallel, true);  // what a run states wins
+}
+
 TEST(Frameworks, MegatronAttentionByEraAndNotOnTpus) {
   const danlu::Framework& mg = cat().framework("megatron");
   danlu::PartialLayout old, now, unknown, tpu;

@@ -24,6 +24,7 @@ struct Framework {
   std::vector<int> zero_stages;  // the ZeRO stages the stack can run, ascending; empty = any
   std::optional<AttentionKernel> attention_gpu;
   int unfused_attention_before = 0;  // year; 0 = never
+  int sequence_parallel_since = 0;   // year the stack gained sequence parallelism; 0 = always had it
   std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap, fsdp_copies;
   std::optional<Recompute> selective;  // what "selective" means on this stack
   bool microbatches_per_stage = false;

@@ -15,6 +15,10 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
       p->attention = f.attention_gpu;
     }
   }
+  // Work published before the stack had sequence parallelism ran tensor parallel without it.
+  if (!p->sequence_parallel && f.sequence_parallel_since > 0 && source_year > 0 && source_year < f.sequence_parallel_since) {
+    p->sequence_parallel = false;
+  }
   if (!p->fused_elementwise && f.fused_elementwise) p->fused_elementwise = f.fused_elementwise;
   if (!p->fused_loss && f.fused_loss) p->fused_loss = f.fused_loss;
   if (!p->tp_comm_overlap && f.tp_comm_overlap) p->tp_comm_overlap = f.tp_comm_overlap;

@@ -47,6 +47,22 @@ inline double gemm_s(const Rates& r, double m, double n, double k, double count 
   return count * ((t_compute > t_mem ? t_compute : t_mem) + r.kernel_s);
 }
 
+// One strided-batched GEMM (cuBLAS gemmStridedBatched, torch.bmm/baddbmm): `batch` independent
+// C[M,N] = A[M,K] B[K,N] in a single launch whose grid spans every batch entry's tiles, so the
+// waves are counted over all of them and the launch overhead is paid once.
+inline double batched_gemm_s(const Rates& r, double m, double n, double k, double batch) {
+  if (m <= 0 || n <= 0 || k <= 0 || batch <= 0) return 0;
+  const double tiles = ceil_div(m, r.tile_m) * ceil_div(n, r.tile_n) * batch;
+  const double waves = ceil_div(tiles, r.units);
+  const double wave_eff = tiles / (waves * r.units);
+  const double flops = 2.0 * m * n * k * batch;
+  const double k_eff = k / (k + r.k0);
+  const double t_compute = flops / (r.flops * r.gemm_eff * wave_eff * k_eff);
+  const double bytes = ((m * k + k * n) * r.in_bytes + m * n * 2.0) * batch;
+  const double t_mem = bytes / r.hbm;
+  return (t_compute > t_mem ? t_compute : t_mem) + r.kernel_s;
+}
+
 // Streaming kernels moving `bytes` in `kernels` launches.
 inline double mem_s(const Rates& r, double bytes, double kernels) {
   return bytes / r.hbm + kernels * r.kernel_s;

@@ -223,11 +223,13 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     c.attn_b = 2.5 * attn_exec / (r.attn_flops * (fa2 ? r.attn_fa2_bwd : r.attn_bwd)) + r.kernel_s;
   } else {
     // Unfused core (Megatron-LM before flash attention; Korthikanti et al. 2022 Table 2):
-    // batched score and context GEMMs over the full s x s matrix (their own operand and
-    // result bytes are in the GEMM roofline), then a fused scale-mask-softmax and dropout
-    // streaming the scores through HBM. Forward: softmax read+write, dropout read+write+mask:
-    // 7 bytes per score; backward: dropout and softmax gradients, 11 bytes per score. The
-    // backward does four GEMMs of the forward's two shapes.
+    // strided-batched score and context GEMMs (one launch over every micro-batch x head) over
+    // the full s x s matrix (their own operand and result bytes are in the GEMM roofline), then
+    // a fused scale-mask-softmax and a separate dropout streaming the scores through HBM.
+    // Forward: softmax read + write (2 + 2 B), dropout read + write + 1-byte mask (2 + 2 + 1 B):
+    // 9 bytes per score; backward: dropout gradient (read 2, mask 1, write 2) and softmax
+    // gradient (read 2 + 2, write 2): 11 bytes per score. The backward does four GEMMs of the
+    // forward's two shapes.
     Rates r16 = r;
     r16.flops = r.attn_flops;
     r16.in_bytes = kActBytes;
@@ -235,9 +237,9 @@ LayerCost layer_cost(const Model& m, const Layout& l, const Workload& w, const S
     const double sq = seq / l.cp;
     const double scores = batch * sq * seq;
     c.attn_flops_f = attn_full;
-    c.attn_f = gemm_s(r16, sq, seq, a.qk_dim, batch) + gemm_s(r16, sq, a.v_dim, seq, batch) +
-               mem_s(r16, 7.0 * scores, 2);
-    c.attn_b = 2.0 * (gemm_s(r16, sq, seq, a.qk_dim, batch) + gemm_s(r16, sq, a.v_dim, seq, batch)) +
+    c.attn_f = batched_gemm_s(r16, sq, seq, a.qk_dim, batch) + batched_gemm_s(r16, sq, a.v_dim, seq, batch) +
+               mem_s(r16, 9.0 * scores, 2);
+    c.attn_b = 2.0 * (batched_gemm_s(r16, sq, seq, a.qk_dim, batch) + batched_gemm_s(r16, sq, a.v_dim, seq, batch)) +
                mem_s(r16, 11.0 * scores, 2);
   }
 

@@ -153,6 +153,9 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
     if (given("unfused_attention_before")) {
       f.unfused_attention_before = static_cast<int>(io::integer(n, "unfused_attention_before", origin, true, 0, 1990, 2099));
     }
+    if (given("sequence_parallel_since")) {
+      f.sequence_parallel_since = static_cast<int>(io::integer(n, "sequence_parallel_since", origin, true, 0, 1990, 2099));
+    }
     if (given("fused_loss")) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
     if (given("fused_elementwise")) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
     if (given("tp_comm_overlap")) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);
