@@ -392,6 +392,7 @@ const std::vector<BadCase>& bad_cases() {
       {"BadRecompute", {"train", "--recompute", "ful"}, {"'ful'", "did you mean 'full'", "selective"}},
       {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
       {"BadGradReduceBf16", {"train", "--grad-reduce-bf16", "yes"}, {"--grad-reduce-bf16", "'yes'", "true, false"}},
+      {"BadGradReduceOverlap", {"train", "--grad-reduce-overlap", "maybe"}, {"--grad-reduce-overlap", "'maybe'", "true, false"}},
       {"PlanBadGradReduceBf16", {"plan", "--grad-reduce-bf16", "2"}, {"--grad-reduce-bf16", "'2'", "true, false"}},
       {"EtpOnDenseModel", {"train", "--model", "llama3-8b", "--gpus", "8", "--etp", "2"}, {"--etp 2", "no routed experts", "allowed: 1"}},
       {"EtpTooLarge",
@@ -810,6 +811,21 @@ TEST(CliOk, PlanTakesBlockRecomputeAndBf16Gradients) {
   expect_clean_success(block, b);
   EXPECT_LT(nlohmann::json::parse(b.out)["step_time_s"].get<double>(),
             nlohmann::json::parse(a.out)["step_time_s"].get<double>());
+}
+
+TEST(CliOk, TrainReducesGradientsAfterTheBackwardWhenTold) {
+  const std::vector<std::string> base = {"train", "--model", "llama3-8b", "--gpus", "64", "--tp", "1", "--pp", "1",
+                                         "--zero", "0", "--micro-batch", "1", "--global-batch", "256", "--json"};
+  std::vector<std::string> after = base;
+  after.insert(after.end(), {"--grad-reduce-overlap", "false"});
+  const RunResult a = run(base);
+  const RunResult b = run(after);
+  expect_clean_success(base, a);
+  expect_clean_success(after, b);
+  const nlohmann::json ja = nlohmann::json::parse(a.out), jb = nlohmann::json::parse(b.out);
+  EXPECT_EQ(ja["layout"]["grad_reduce_overlap"], true);
+  EXPECT_EQ(jb["layout"]["grad_reduce_overlap"], false);
+  EXPECT_GT(jb["breakdown_s"]["dp_comm"].get<double>(), ja["breakdown_s"]["dp_comm"].get<double>());
 }
 
 TEST(CliOk, InferSweepAndMaxModel) {

@@ -601,6 +601,33 @@ TEST(Estimate, FsdpCopiesAreHbmTrafficPerGather) {
   EXPECT_EQ(estimate(m, c, z1, w).step_s, estimate(m, c, z1_off, w).step_s);
 }
 
+TEST(Estimate, GradientReductionAfterTheBackwardIsFullyExposed) {
+  const Model m = preset("llama3-8b");
+  const Cluster c = h100(32);
+  Layout on = layout(1, 1, 32, 0);
+  on.micro_batch = 1;
+  Layout off = on;
+  off.grad_reduce_overlap = false;
+  const Workload w = work(4096, 128);  // 4 micro-batches per replica
+  const Result a = estimate(m, c, on, w);
+  const Result b = estimate(m, c, off, w);
+  EXPECT_GT(b.time.dp_comm_s, 1.5 * a.time.dp_comm_s);  // the backward no longer hides it
+  EXPECT_EQ(a.time.gemm_s, b.time.gemm_s);
+  EXPECT_NEAR(b.step_s - a.step_s, b.time.dp_comm_s - a.time.dp_comm_s, 1e-12);
+  // Exposed in full, it scales with the gradient width: 16-bit halves it (latency aside).
+  Layout off16 = off;
+  off16.grad_reduce_bf16 = true;
+  EXPECT_NEAR(estimate(m, c, off16, w).time.dp_comm_s / b.time.dp_comm_s, 0.5, 0.01);
+  // And it does not depend on how many micro-batches the step has.
+  EXPECT_NEAR(estimate(m, c, off, work(4096, 256)).time.dp_comm_s, b.time.dp_comm_s, 1e-12);
+  // ZeRO-3 prefetches its collectives either way.
+  Layout z3 = on;
+  z3.zero = 3;
+  Layout z3_off = z3;
+  z3_off.grad_reduce_overlap = false;
+  EXPECT_EQ(estimate(m, c, z3, w).step_s, estimate(m, c, z3_off, w).step_s);
+}
+
 TEST(Estimate, MixedPrecisionAdamStateIsEighteenBytesPerParam) {
   // Without sharding: 16-bit weights (2 B), fp32 grads (4 B), fp32 master + 2 moments (12 B).
   // One GPU holds the whole model (final norm aside).

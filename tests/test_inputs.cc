@@ -444,7 +444,7 @@ TEST(Frameworks, TorchtitanFillsItsDefaultsAndKeepsWhatIsStated) {
   p.tp = 8;
   p.pp = 8;
   p.dp = 8;
-  danlu::apply_framework(tt, h100_cluster(512), 2024, 256, &p);
+  danlu::apply_framework(tt, h100_cluster(512), danlu::Precision::bf16, 2024, 256, &p);
   EXPECT_EQ(p.zero, 3);
   EXPECT_EQ(p.attention, danlu::AttentionKernel::flash2);
   EXPECT_EQ(p.fused_loss, false);
@@ -461,7 +461,7 @@ TEST(Frameworks, TorchtitanFillsItsDefaultsAndKeepsWhatIsStated) {
   q.pp = 8;
   q.dp = 8;
   q.recompute = danlu::Recompute::full;
-  danlu::apply_framework(tt, h100_cluster(512), 2024, 256, &q);
+  danlu::apply_framework(tt, h100_cluster(512), danlu::Precision::bf16, 2024, 256, &q);
   EXPECT_EQ(q.zero, 1);
   EXPECT_EQ(q.fused_elementwise, true);
   EXPECT_EQ(q.tp_comm_overlap, true);
@@ -472,7 +472,7 @@ TEST(Frameworks, TorchtitanFillsItsDefaultsAndKeepsWhatIsStated) {
   danlu::PartialLayout odd;
   odd.pp = 8;
   odd.dp = 8;
-  danlu::apply_framework(tt, h100_cluster(512), 2024, 8 * 12, &odd);
+  danlu::apply_framework(tt, h100_cluster(512), danlu::Precision::bf16, 2024, 8 * 12, &odd);
   EXPECT_FALSE(odd.micro_batch.has_value());
 }
 
@@ -481,30 +481,68 @@ TEST(Frameworks, MegatronBeforeSequenceParallelRunsWithoutIt) {
   const danlu::Framework& f = cat().framework("megatron");
   danlu::PartialLayout p2021;
   p2021.tp = 8;
-  danlu::apply_framework(f, c, 2021, 0, &p2021);
+  danlu::apply_framework(f, c, danlu::Precision::bf16, 2021, 0, &p2021);
   EXPECT_EQ(p2021.sequence_parallel, false);
   danlu::PartialLayout p2022;
   p2022.tp = 8;
-  danlu::apply_framework(f, c, 2022, 0, &p2022);
+  danlu::apply_framework(f, c, danlu::Precision::bf16, 2022, 0, &p2022);
   EXPECT_FALSE(p2022.sequence_parallel.has_value());  // left to the usual default
   danlu::PartialLayout stated;
   stated.sequence_parallel = true;
-  danlu::apply_framework(f, c, 2021, 0, &stated);
+  danlu::apply_framework(f, c, danlu::Precision::bf16, 2021, 0, &stated);
   EXPECT_EQ(stated.sequence_parallel, true);  // what a run states wins
+}
+
+TEST(Frameworks, MegatronBeforeOverlappedReductionReducedAfterTheBackward) {
+  const danlu::Cluster c = danlu::make_cluster(cat(), "a100-sxm-80gb", 64, 8, "", 0);
+  const danlu::Framework& f = cat().framework("megatron");
+  auto run = [&](int year, int pp, int zero, danlu::Precision prec) {
+    danlu::PartialLayout p;
+    p.pp = pp;
+    p.zero = zero;
+    danlu::apply_framework(f, c, prec, year, 0, &p);
+    return p;
+  };
+  // A 2021 pipeline ran local DDP: one reduction after the backward, in fp16 for fp16 runs.
+  const danlu::PartialLayout old_pp = run(2021, 4, 0, danlu::Precision::fp16);
+  EXPECT_EQ(old_pp.grad_reduce_overlap, false);
+  EXPECT_EQ(old_pp.grad_reduce_bf16, true);
+  EXPECT_EQ(run(2021, 1, 1, danlu::Precision::bf16).grad_reduce_overlap, false);  // distributed optimizer
+  // Without a pipeline or a sharded optimizer it ran PyTorch DDP's overlapped buckets.
+  EXPECT_FALSE(run(2021, 1, 0, danlu::Precision::fp16).grad_reduce_overlap.has_value());
+  // From 2024, and for ZeRO-3, the usual overlap; bf16 keeps fp32 reduction.
+  EXPECT_FALSE(run(2024, 4, 1, danlu::Precision::bf16).grad_reduce_overlap.has_value());
+  EXPECT_FALSE(run(2021, 4, 3, danlu::Precision::bf16).grad_reduce_overlap.has_value());
+  EXPECT_FALSE(run(2021, 4, 0, danlu::Precision::bf16).grad_reduce_bf16.has_value());
+  EXPECT_FALSE(run(0, 4, 0, danlu::Precision::bf16).grad_reduce_overlap.has_value());  // year unknown
+  // What a run states wins.
+  danlu::PartialLayout stated;
+  stated.pp = 4;
+  stated.grad_reduce_overlap = true;
+  stated.grad_reduce_bf16 = false;
+  danlu::apply_framework(f, c, danlu::Precision::fp16, 2021, 0, &stated);
+  EXPECT_EQ(stated.grad_reduce_overlap, true);
+  EXPECT_EQ(stated.grad_reduce_bf16, false);
+  // torchtitan states neither rule.
+  danlu::PartialLayout tt;
+  tt.pp = 4;
+  danlu::apply_framework(cat().framework("torchtitan"), c, danlu::Precision::fp16, 2021, 0, &tt);
+  EXPECT_FALSE(tt.grad_reduce_overlap.has_value());
+  EXPECT_FALSE(tt.grad_reduce_bf16.has_value());
 }
 
 TEST(Frameworks, MegatronAttentionByEraAndNotOnTpus) {
   const danlu::Framework& mg = cat().framework("megatron");
   danlu::PartialLayout old, now, unknown, tpu;
-  danlu::apply_framework(mg, h100_cluster(64), 2021, 0, &old);
-  danlu::apply_framework(mg, h100_cluster(64), 2024, 0, &now);
-  danlu::apply_framework(mg, h100_cluster(64), 0, 0, &unknown);
+  danlu::apply_framework(mg, h100_cluster(64), danlu::Precision::bf16, 2021, 0, &old);
+  danlu::apply_framework(mg, h100_cluster(64), danlu::Precision::bf16, 2024, 0, &now);
+  danlu::apply_framework(mg, h100_cluster(64), danlu::Precision::bf16, 0, 0, &unknown);
   EXPECT_EQ(old.attention, danlu::AttentionKernel::unfused);
   EXPECT_EQ(now.attention, danlu::AttentionKernel::flash);
   EXPECT_EQ(unknown.attention, danlu::AttentionKernel::flash);
   EXPECT_EQ(now.fused_loss, true);
   EXPECT_FALSE(now.zero.has_value());  // danlu's own default (distributed optimizer) stays
-  danlu::apply_framework(mg, danlu::make_cluster(cat(), "tpu-v5p", 64, 0, "", 0), 2021, 0, &tpu);
+  danlu::apply_framework(mg, danlu::make_cluster(cat(), "tpu-v5p", 64, 0, "", 0), danlu::Precision::bf16, 2021, 0, &tpu);
   EXPECT_FALSE(tpu.attention.has_value());
 }
 

@@ -25,6 +25,10 @@ struct Framework {
   std::optional<AttentionKernel> attention_gpu;
   int unfused_attention_before = 0;  // year; 0 = never
   int sequence_parallel_since = 0;   // year the stack gained sequence parallelism; 0 = always had it
+  // Year from which the stack overlaps its bucketed gradient reduction under a pipeline or a
+  // sharded optimizer; before it such runs reduce after the backward (0 = always overlapped).
+  int grad_reduce_overlap_since = 0;
+  bool fp16_grads_16bit = false;     // fp16 training reduces gradients in fp16 unless told otherwise
   std::optional<bool> fused_loss, fused_elementwise, tp_comm_overlap, fsdp_copies;
   std::optional<Recompute> selective;  // what "selective" means on this stack
   bool microbatches_per_stage = false;
@@ -37,7 +41,8 @@ struct Framework {
 
 // Fill what `p` leaves unset with f's defaults. source_year: the year of the published work
 // (0 = unknown: no era rule applies). global_batch: sequences per step (0 = unknown).
-void apply_framework(const Framework& f, const Cluster& c, int source_year, long global_batch, PartialLayout* p);
+void apply_framework(const Framework& f, const Cluster& c, Precision precision, int source_year, long global_batch,
+                     PartialLayout* p);
 
 // Whether f can run ZeRO stage `zero` at all.
 bool supports_zero(const Framework& f, int zero);

@@ -86,12 +86,18 @@ struct Layout {
   bool fsdp_copies = false;
   bool grad_reduce_bf16 = false; // gradients accumulated and reduced in bf16, not fp32 (Megatron-Core
                                  // DDP grad_reduce_in_fp32 off; NeMo optim.grad_sync_dtype: bf16)
+  // Bucketed data-parallel gradient reduction (ZeRO 0-2) overlapped with the last micro-batch's
+  // backward, and ZeRO-1/2's parameter all-gather with the next forward (Megatron
+  // --overlap-grad-reduce / --overlap-param-gather, PyTorch DDP buckets). false: both run after
+  // the backward ends (Megatron's local DDP before late 2023). ZeRO-3 always prefetches.
+  bool grad_reduce_overlap = true;
 };
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
   std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
-  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16, fsdp_copies;
+  std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16, fsdp_copies,
+      grad_reduce_overlap;
   std::optional<AttentionKernel> attention;
   std::optional<double> moe_imbalance;
   std::optional<Recompute> recompute;

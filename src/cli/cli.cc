@@ -67,7 +67,8 @@ struct TrainFlags {
   std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
       recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
-      fused_loss, grad_reduce_bf16, memory_margin_gib, framework, fsdp_copies;
+      fused_loss, grad_reduce_bf16, memory_margin_gib, framework, fsdp_copies,
+      grad_reduce_overlap;
   std::string trace, svg, moe_imbalance;
   bool json = false, timeline = false;
 };
@@ -214,6 +215,7 @@ int run_train(const TrainFlags& f) {
   p.fused_elementwise = bool_opt("fused-elementwise", f.fused_elementwise);
   p.fused_loss = bool_opt("fused-loss", f.fused_loss);
   p.grad_reduce_bf16 = bool_opt("grad-reduce-bf16", f.grad_reduce_bf16);
+  p.grad_reduce_overlap = bool_opt("grad-reduce-overlap", f.grad_reduce_overlap);
   p.fsdp_copies = bool_opt("fsdp-copies", f.fsdp_copies);
   if (!f.moe_imbalance.empty()) {
     double v = 0;
@@ -229,7 +231,7 @@ int run_train(const TrainFlags& f) {
       throw InputError(fmt::format("--zero {}: {} does not run that sharding; allowed with {}: {}", *p.zero, fw->id,
                                    fw->id, fmt::join(fw->zero_stages, ", ")));
     }
-    apply_framework(*fw, c, 0, job.global_batch_set ? w.global_batch : 0L, &p);
+    apply_framework(*fw, c, w.precision, 0, job.global_batch_set ? w.global_batch : 0L, &p);
   }
 
   unsigned flags = 0;
@@ -1107,6 +1109,9 @@ int run_cli(int argc, char** argv) {
                     "as torchtitan; else --fused-elementwise)");
   train->add_option("--grad-reduce-bf16", tf.grad_reduce_bf16,
                     "true|false: gradients accumulated and reduced in bf16 instead of fp32 (default false)");
+  train->add_option("--grad-reduce-overlap", tf.grad_reduce_overlap,
+                    "true|false: ZeRO 0-2 gradient reduction (and ZeRO-1/2 parameter gather) overlapped with "
+                    "backward/forward, as Megatron --overlap-grad-reduce or PyTorch DDP (default true)");
   train->add_option("--zero", tf.zero, "0..3 (1 = distributed optimizer, 3 = FSDP)");
   train->add_option("--fsdp-copies", tf.fsdp_copies,
                     "true|false: with --zero 3, FSDP2's flat-buffer copies around each all-gather and reduce-scatter "

@@ -5,7 +5,8 @@
 
 namespace danlu {
 
-void apply_framework(const Framework& f, const Cluster& c, int source_year, long global_batch, PartialLayout* p) {
+void apply_framework(const Framework& f, const Cluster& c, Precision precision, int source_year, long global_batch,
+                     PartialLayout* p) {
   const bool gpu = c.acc.torus_dims == 0;
   if (!p->zero && f.zero) p->zero = f.zero;
   if (!p->attention && gpu) {
@@ -19,6 +20,14 @@ void apply_framework(const Framework& f, const Cluster& c, int source_year, long
   if (!p->sequence_parallel && f.sequence_parallel_since > 0 && source_year > 0 && source_year < f.sequence_parallel_since) {
     p->sequence_parallel = false;
   }
+  // Before the stack overlapped it, a pipelined or optimizer-sharded run reduced its gradients
+  // once the backward had ended (without either, the stack ran PyTorch DDP's overlapped buckets).
+  if (!p->grad_reduce_overlap && f.grad_reduce_overlap_since > 0 && source_year > 0 &&
+      source_year < f.grad_reduce_overlap_since && (p->pp.value_or(1) > 1 || p->zero.value_or(0) >= 1) &&
+      p->zero.value_or(0) < 3) {
+    p->grad_reduce_overlap = false;
+  }
+  if (!p->grad_reduce_bf16 && f.fp16_grads_16bit && precision == Precision::fp16) p->grad_reduce_bf16 = true;
   if (!p->fused_elementwise && f.fused_elementwise) p->fused_elementwise = f.fused_elementwise;
   if (!p->fused_loss && f.fused_loss) p->fused_loss = f.fused_loss;
   if (!p->tp_comm_overlap && f.tp_comm_overlap) p->tp_comm_overlap = f.tp_comm_overlap;

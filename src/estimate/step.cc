@@ -793,12 +793,18 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
         grad_comm = rs_s(grad_bytes(l));
         param_comm = ag_s(kWeightBytes);
       }
-      // Bucketed: overlapped with the last micro-batch's backward; the last bucket (about one
-      // layer's worth) always waits. The parameter all-gather likewise hides under the first
-      // micro-batch's forward.
-      dp_exposed = std::max(grad_comm / lay_slow, grad_comm - slow->bwd);
-      if (param_comm > 0) dp_exposed += std::max(param_comm / lay_slow, param_comm - slow->fwd);
-      dp_exposed += (grad_comm + param_comm - dp_exposed) * s.sm_share;  // SMs the hidden part takes
+      if (l.grad_reduce_overlap) {
+        // Bucketed: overlapped with the last micro-batch's backward; the last bucket (about one
+        // layer's worth) always waits. The parameter all-gather likewise hides under the first
+        // micro-batch's forward.
+        dp_exposed = std::max(grad_comm / lay_slow, grad_comm - slow->bwd);
+        if (param_comm > 0) dp_exposed += std::max(param_comm / lay_slow, param_comm - slow->fwd);
+        dp_exposed += (grad_comm + param_comm - dp_exposed) * s.sm_share;  // SMs the hidden part takes
+      } else {
+        // One reduction of the whole gradient buffer once the backward has ended, and the
+        // parameter all-gather after the optimizer step: both on the critical path.
+        dp_exposed = grad_comm + param_comm;
+      }
     }
   }
 

@@ -156,6 +156,10 @@ std::vector<Framework> parse_frameworks(const std::string& text) {
     if (given("sequence_parallel_since")) {
       f.sequence_parallel_since = static_cast<int>(io::integer(n, "sequence_parallel_since", origin, true, 0, 1990, 2099));
     }
+    if (given("grad_reduce_overlap_since")) {
+      f.grad_reduce_overlap_since = static_cast<int>(io::integer(n, "grad_reduce_overlap_since", origin, true, 0, 1990, 2099));
+    }
+    if (given("fp16_grads_16bit")) f.fp16_grads_16bit = io::boolean(n, "fp16_grads_16bit", origin, false);
     if (given("fused_loss")) f.fused_loss = io::boolean(n, "fused_loss", origin, true);
     if (given("fused_elementwise")) f.fused_elementwise = io::boolean(n, "fused_elementwise", origin, true);
     if (given("tp_comm_overlap")) f.tp_comm_overlap = io::boolean(n, "tp_comm_overlap", origin, false);

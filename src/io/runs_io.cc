@@ -147,6 +147,9 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       if (p["grad_reduce_bf16"] && !p["grad_reduce_bf16"].IsNull()) {
         l.grad_reduce_bf16 = io::boolean(p, "grad_reduce_bf16", origin, false);
       }
+      if (p["grad_reduce_overlap"] && !p["grad_reduce_overlap"].IsNull()) {
+        l.grad_reduce_overlap = io::boolean(p, "grad_reduce_overlap", origin, true);
+      }
       if (p["moe_imbalance"] && !p["moe_imbalance"].IsNull()) {
         l.moe_imbalance = io::number(p, "moe_imbalance", origin, true, 1.15, 1.0, 64.0);
       }

@@ -147,7 +147,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
        {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
         {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
-        {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
+        {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"grad_reduce_overlap", l.grad_reduce_overlap}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
         {"tp_comm_overlap", l.tp_comm_overlap}, {"attention_kernel", attention_kernel_name(l.attention)},
         {"fused_elementwise", l.fused_elementwise}, {"fused_loss", l.fused_loss},
         {"seq_len", ctx.workload.seq_len}, {"precision", precision_name(ctx.workload.precision)},
@@ -242,7 +242,7 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
         j["binding"] = binding_name(o.result.binding);
         j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
                        {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
-                       {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
+                       {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"grad_reduce_overlap", l.grad_reduce_overlap}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
                        {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap},
                        {"attention_kernel", attention_kernel_name(l.attention)}, {"fused_elementwise", l.fused_elementwise},
                        {"fused_loss", l.fused_loss}};

@@ -65,7 +65,7 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
     if (!r.framework.empty()) {
       Framework f = cat.framework(r.framework);
       if (r.selective_stated) f.selective.reset();  // the run names its own kind
-      apply_framework(f, c, r.source_year, r.global_batch.value_or(0), &p);
+      apply_framework(f, c, w.precision, r.source_year, r.global_batch.value_or(0), &p);
       o.framework = r.framework;
       o.framework_inferred = r.framework_inferred;
     }
