@@ -392,6 +392,7 @@ const std::vector<BadCase>& bad_cases() {
       {"BadRecompute", {"train", "--recompute", "ful"}, {"'ful'", "did you mean 'full'", "selective"}},
       {"BadSequenceParallel", {"train", "--sequence-parallel", "maybe"}, {"'maybe'", "true"}},
       {"BadGradReduceBf16", {"train", "--grad-reduce-bf16", "yes"}, {"--grad-reduce-bf16", "'yes'", "true, false"}},
+      {"PowerCapBelowIdle", {"train", "--power-cap-w", "50"}, {"--power-cap-w 50", "idle draw", "allowed: above"}},
       {"BadGradReduceOverlap", {"train", "--grad-reduce-overlap", "maybe"}, {"--grad-reduce-overlap", "'maybe'", "true, false"}},
       {"PlanBadGradReduceBf16", {"plan", "--grad-reduce-bf16", "2"}, {"--grad-reduce-bf16", "'2'", "true, false"}},
       {"EtpOnDenseModel", {"train", "--model", "llama3-8b", "--gpus", "8", "--etp", "2"}, {"--etp 2", "no routed experts", "allowed: 1"}},

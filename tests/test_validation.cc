@@ -44,11 +44,12 @@ TEST(Validation, DevRunsAccuracyDoesNotRegress) {
   // 2026-12-05 and is 18.8 % once block recompute is the unstated-recompute default and
   // Nemotron-340B carries its NeMo recipe (no recompute, bf16 gradient reduction).
   EXPECT_LE(s.p90_abs_error_pct, 20.0);
-  // The frontier issue's targets on all 74 runs: p90 <= 20 % (met, 18.8 %); median <= 8 %
-  // (not yet: 8.3 %; this bound guards the progress).
+  // The frontier issue's targets on all 74 runs: p90 <= 20 % and median <= 8 %. On
+  // 2026-12-05 they stand at 18.6 % and 7.6 %; the median crossed 8 % once a power cap leaves
+  // the GPU's idle draw unscaled (families.yaml idle_power_fraction).
   const danlu::ValidationSummary a = danlu::summarize(all);
   EXPECT_LE(a.p90_abs_error_pct, 20.0);
-  EXPECT_LE(a.median_abs_error_pct, 8.5);
+  EXPECT_LE(a.median_abs_error_pct, 8.0);
   EXPECT_LE(s.max_abs_error_pct, 34.0);
 }
 
@@ -235,6 +236,48 @@ TEST(Validation, MaxTextMinimalRematRunsFit) {
     EXPECT_FALSE(o.result.oom) << o.id << " " << o.result.peak_memory_gib << " GiB";
   }
   EXPECT_GE(n, 4);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Validation, PowerCapSlowsTheClockByTheCubeRootOfTheDynamicPowerLeft) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const danlu::Cluster stock = danlu::make_cluster(cat, "h100-sxm", 8, 8, "", 0);
+  const double idle = stock.acc.eff.idle_power_fraction * stock.acc.tdp_w;
+  ASSERT_GT(idle, 0.0);  // the catalog states Hopper's idle draw
+  danlu::Cluster capped = stock;
+  danlu::apply_variant(&capped, 500, 0, 0);
+  const int bf16 = static_cast<int>(danlu::Precision::bf16);
+  const double ratio = capped.acc.peak_tflops[bf16] / stock.acc.peak_tflops[bf16];
+  EXPECT_NEAR(ratio, std::cbrt((500 - idle) / (stock.acc.tdp_w - idle)), 1e-12);
+  EXPECT_LT(ratio, std::cbrt(500 / stock.acc.tdp_w));  // idle power does not scale with the clock
+  EXPECT_EQ(capped.acc.hbm_gbs, stock.acc.hbm_gbs);
+  danlu::Cluster at_tdp = stock;
+  danlu::apply_variant(&at_tdp, stock.acc.tdp_w, 0, 0);
+  EXPECT_EQ(at_tdp.acc.peak_tflops[bf16], stock.acc.peak_tflops[bf16]);
+}
+
+TEST(Validation, PowerCapBelowIdleIsUnscoredWithItsReason) {
+  const danlu::Catalog& cat = danlu::builtin_catalog();
+  const std::string text = R"(
+- id: starved
+  kind: training
+  source: test
+  accelerator_variant: {power_cap_w: 40}
+  model: {preset: llama3-8b}
+  seq_len: 4096
+  accelerator: h100-sxm
+  gpus: 8
+  parallel: {tp: 1, pp: 1, dp: 8, global_batch: 16}
+  measured: {step_time_s: 1.0}
+)";
+  const auto runs = danlu::parse_training_runs(text, "test.yaml", cat);
+  const auto out = danlu::validate_runs(runs, cat);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].error_pct.has_value());
+  EXPECT_NE(out[0].reason.find("idle draw"), std::string::npos) << out[0].reason;
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct Efficiency {
                                    // under the neighbouring GEMMs (all but the first/last chunk)
   bool tp_overlap_default = false; // whether frameworks on this family overlap TP comm by default
   double server_w_per_gpu = 300;   // each GPU's share of its server's other parts under load, W
+  double idle_power_fraction = 0;  // idle draw over TDP: the part of the power the clock does not scale
   double comm_sm_fraction = 0;     // share of the compute units communication kernels occupy while
                                    // they run under a GEMM (NCCL channels / userbuffer CTAs)
 };

@@ -21,10 +21,11 @@ namespace danlu {
 Cluster make_cluster(const Catalog& cat, const std::string& accelerator, int gpus, int gpus_per_node,
                      const std::string& network, int nics_per_node);
 
-// A non-stock part: a power cap below TDP slows the tensor cores by (cap/tdp)^(1/3) — dynamic
-// power ~ f*V^2 with voltage scaling with clock, so f ~ P^(1/3) (DVFS, e.g. Kim et al. 2004;
-// HBM bandwidth is unaffected); other HBM capacity / bandwidth replace the stock figures.
-// Zero means "stock".
+// A non-stock part: a power cap below TDP slows the tensor cores. Dynamic power ~ f*V^2 with
+// voltage scaling with clock, so f ~ P_dyn^(1/3) (DVFS, e.g. Kim et al. 2004), and the idle
+// draw (the family's idle_power_fraction of TDP) does not scale with the clock:
+// f_cap / f_tdp = cbrt((cap - idle) / (tdp - idle)). HBM bandwidth is unaffected. Other HBM
+// capacity / bandwidth replace the stock figures. Zero means "stock".
 void apply_variant(Cluster* c, double power_cap_w, double hbm_gib, double hbm_gbs);
 
 struct RunOutcome {

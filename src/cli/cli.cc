@@ -150,7 +150,14 @@ JobSetup setup_job(const TrainFlags& f) {
   const int gpn = int_opt("gpus-per-node", f.gpus_per_node, 1, 1'000'000).value_or(0);
   const int nics = int_opt("nics-per-node", f.nics_per_node, 1, 1'000).value_or(0);
   j.c = make_cluster(cat, f.accelerator, gpus, gpn, f.network, nics);
-  if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) apply_variant(&j.c, static_cast<double>(*cap), 0, 0);
+  if (auto cap = int_flag("power-cap-w", f.power_cap_w, 1, 100'000)) {
+    const double idle_w = j.c.acc.eff.idle_power_fraction * j.c.acc.tdp_w;
+    if (static_cast<double>(*cap) <= idle_w) {
+      throw InputError(fmt::format("--power-cap-w {}: at or below {}'s idle draw ({:.0f} W); allowed: above {:.0f} W",
+                                   *cap, j.accelerator_name, idle_w, idle_w));
+    }
+    apply_variant(&j.c, static_cast<double>(*cap), 0, 0);
+  }
   j.c.memory_margin_gib = real_flag("memory-margin-gib", f.memory_margin_gib, 0, j.c.acc.hbm_gib, 0);
   Workload& w = j.w;
   if (auto s = int_opt("seq-len", f.seq_len, 1, 100'000'000)) {

@@ -62,6 +62,7 @@ std::vector<FamilyEntry> parse_families(const std::string& text) {
     e.tp_overlap_default = io::boolean(n, "tp_overlap_default", origin, false);
     e.comm_sm_fraction = io::number(n, "comm_sm_fraction", origin, true, 0, 0, 0.9);
     e.server_w_per_gpu = io::number(n, "server_w_per_gpu", origin, true, 0, 0, 1e5);
+    e.idle_power_fraction = io::number(n, "idle_power_fraction", origin, false, 0, 0, 0.9);
     e.attn_fwd = io::number(n, "attention_fwd", origin, true, 0, 0.01, 1);
     e.attn_bwd = io::number(n, "attention_bwd", origin, true, 0, 0.01, 1);
     e.attn_fa2_fwd = io::number(n, "attention_fa2_fwd", origin, true, 0, 0.01, 1);

@@ -33,7 +33,8 @@ Cluster make_cluster(const Catalog& cat, const std::string& accelerator, int gpu
 
 void apply_variant(Cluster* c, double power_cap_w, double hbm_gib, double hbm_gbs) {
   if (power_cap_w > 0 && power_cap_w < c->acc.tdp_w) {
-    const double f = std::cbrt(power_cap_w / c->acc.tdp_w);
+    const double idle = c->acc.eff.idle_power_fraction * c->acc.tdp_w;
+    const double f = std::cbrt(std::max(0.0, power_cap_w - idle) / (c->acc.tdp_w - idle));
     for (double& p : c->acc.peak_tflops) p *= f;
   }
   if (hbm_gib > 0) c->acc.hbm_gib = hbm_gib;
@@ -56,6 +57,12 @@ std::vector<RunOutcome> validate_runs(const std::vector<TrainingRun>& runs, cons
       continue;
     }
     Cluster c = make_cluster(cat, r.accelerator, r.gpus, r.gpus_per_node, r.network, r.nics_per_node);
+    if (r.power_cap_w > 0 && r.power_cap_w <= c.acc.eff.idle_power_fraction * c.acc.tdp_w) {
+      o.reason = fmt::format("power_cap_w {:.0f} is at or below the accelerator's idle draw ({:.0f} W)", r.power_cap_w,
+                             c.acc.eff.idle_power_fraction * c.acc.tdp_w);
+      out.push_back(std::move(o));
+      continue;
+    }
     apply_variant(&c, r.power_cap_w, r.hbm_gib, r.hbm_gbs);
     Workload w;
     w.seq_len = r.seq_len;
