@@ -628,6 +628,37 @@ TEST(Estimate, GradientReductionAfterTheBackwardIsFullyExposed) {
   EXPECT_EQ(estimate(m, c, z3, w).step_s, estimate(m, c, z3_off, w).step_s);
 }
 
+TEST(Estimate, TpuCollectiveMatmulsHideAllButOneChunk) {
+  // On a TPU slice the decomposed collective matmul leaves 1/tp of the TP traffic exposed;
+  // on H100 the family's fixed fraction (plus the SMs NCCL takes) applies.
+  const Model m = preset("llama3-70b");
+  const Cluster tpu = danlu::make_cluster(cat(), "tpu-v5p", 256, 0, "", 0);
+  ASSERT_TRUE(tpu.acc.eff.tp_overlap_all_but_one_chunk);
+  for (int tp : {4, 16}) {
+    Layout on = layout(tp, 1, 256 / tp, 3, Recompute::full);
+    on.micro_batch = 4;
+    on.tp_comm_overlap = true;
+    Layout off = on;
+    off.tp_comm_overlap = false;
+    const Workload w = work(4096, 1024);
+    const double exposed = estimate(m, tpu, on, w).time.tp_comm_s;
+    const double all = estimate(m, tpu, off, w).time.tp_comm_s;
+    ASSERT_GT(all, 0.0);
+    // (The embedding's one collective per micro-batch is not overlapped: slightly above 1/tp.)
+    EXPECT_GE(exposed / all, 1.0 / tp) << "tp " << tp;
+    EXPECT_LT(exposed / all, 1.02 / tp) << "tp " << tp;
+  }
+  const Cluster gpu = h100(64);
+  EXPECT_FALSE(gpu.acc.eff.tp_overlap_all_but_one_chunk);
+  Layout on = layout(8, 1, 8, 1);
+  on.tp_comm_overlap = true;
+  Layout off = on;
+  off.tp_comm_overlap = false;
+  const double ratio = estimate(m, gpu, on, work(4096, 64)).time.tp_comm_s / estimate(m, gpu, off, work(4096, 64)).time.tp_comm_s;
+  EXPECT_GT(ratio, 1.0 - gpu.acc.eff.tp_overlap);  // what hides still takes SMs
+  EXPECT_LT(ratio, 0.75);
+}
+
 TEST(Estimate, MixedPrecisionAdamStateIsEighteenBytesPerParam) {
   // Without sharding: 16-bit weights (2 B), fp32 grads (4 B), fp32 master + 2 moments (12 B).
   // One GPU holds the whole model (final norm aside).

@@ -45,7 +45,7 @@ TEST(Validation, DevRunsAccuracyDoesNotRegress) {
   // Nemotron-340B carries its NeMo recipe (no recompute, bf16 gradient reduction).
   EXPECT_LE(s.p90_abs_error_pct, 20.0);
   // The frontier issue's targets on all 74 runs: p90 <= 20 % and median <= 8 %. On
-  // 2026-12-05 they stand at 18.6 % and 7.6 %; the median crossed 8 % once a power cap leaves
+  // 2026-12-05 they stand at 17.9 % and 7.3 %; the median crossed 8 % once a power cap leaves
   // the GPU's idle draw unscaled (families.yaml idle_power_fraction).
   const danlu::ValidationSummary a = danlu::summarize(all);
   EXPECT_LE(a.p90_abs_error_pct, 20.0);

@@ -37,6 +37,8 @@ struct Efficiency {
   double tp_overlap = 0.8;         // with TP comm overlap on: fraction of the collectives that can hide
                                    // under the neighbouring GEMMs (all but the first/last chunk)
   bool tp_overlap_default = false; // whether frameworks on this family overlap TP comm by default
+  bool tp_overlap_all_but_one_chunk = false;  // overlap hides all but one of the tp chunks (1 - 1/tp),
+                                              // replacing tp_overlap (XLA collective matmuls on TPU)
   double server_w_per_gpu = 300;   // each GPU's share of its server's other parts under load, W
   double idle_power_fraction = 0;  // idle draw over TDP: the part of the power the clock does not scale
   double comm_sm_fraction = 0;     // share of the compute units communication kernels occupy while

@@ -109,7 +109,9 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   // the slowest rank's sends then go over the NIC.
   s.pp_on_scale_out = static_cast<double>(l.tp) * l.cp * l.dp * l.pp > d;
   s.tokens = static_cast<double>(l.micro_batch) * w.seq_len / l.cp;
-  s.tp_overlap = l.tp_comm_overlap ? e.tp_overlap : 0.0;
+  // Decomposed collective matmuls on DMA-driven fabrics hide every shard's transfer but the
+  // last under the partial products (Wang et al. 2023): 1 - 1/tp of the traffic.
+  s.tp_overlap = !l.tp_comm_overlap ? 0.0 : e.tp_overlap_all_but_one_chunk ? 1.0 - 1.0 / l.tp : e.tp_overlap;
   s.sm_share = e.comm_sm_fraction;
   s.domain = c.gpus_per_node;
   return s;

@@ -60,6 +60,7 @@ std::vector<FamilyEntry> parse_families(const std::string& text) {
     e.tile_n = static_cast<int>(io::integer(tile, "n", origin, true, 128, 8, 1024));
     e.gemm_k0 = io::number(n, "gemm_k0", origin, true, 0, 0, 65536);
     e.tp_overlap_default = io::boolean(n, "tp_overlap_default", origin, false);
+    e.tp_overlap_all_but_one_chunk = io::boolean(n, "tp_overlap_all_but_one_chunk", origin, false);
     e.comm_sm_fraction = io::number(n, "comm_sm_fraction", origin, true, 0, 0, 0.9);
     e.server_w_per_gpu = io::number(n, "server_w_per_gpu", origin, true, 0, 0, 1e5);
     e.idle_power_fraction = io::number(n, "idle_power_fraction", origin, false, 0, 0, 0.9);
