@@ -659,6 +659,37 @@ TEST(Estimate, TpuCollectiveMatmulsHideAllButOneChunk) {
   EXPECT_LT(ratio, 0.75);
 }
 
+TEST(Estimate, MultiTokenPredictionLoadsTheLastStage) {
+  const Model with = preset("deepseek-v3");
+  ASSERT_EQ(with.mtp_layers, 1);
+  Model without = with;
+  without.mtp_layers = 0;
+  const Cluster c = h100(1024);
+  Layout l = layout(2, 16, 32, 1, Recompute::full);
+  l.ep = 64;
+  l.micro_batch = 1;
+  const Workload w = work(4096, 2048);
+  const Result a = estimate(with, c, l, w);
+  const Result b = estimate(without, c, l, w);
+  // The first stage is untouched; the last one holds and runs one more MoE layer, the
+  // projection and a second pass through the head.
+  EXPECT_EQ(a.first.total_gib, b.first.total_gib);
+  EXPECT_GT(a.last.weights_gib, b.last.weights_gib);
+  EXPECT_GT(a.last.activations_gib, b.last.activations_gib);
+  // Model FLOPs grow by the module: about one MoE layer of 58 plus the head and projection.
+  const double grow = a.model_flops_per_step / b.model_flops_per_step - 1.0;
+  EXPECT_GT(grow, 0.01);
+  EXPECT_LT(grow, 0.04);
+  EXPECT_GE(a.step_s, b.step_s);
+  // Without a pipeline the one rank pays all of it.
+  Layout one = layout(8, 1, 128, 1, Recompute::full);
+  one.ep = 64;
+  const Result x = estimate(with, c, one, w);
+  const Result y = estimate(without, c, one, w);
+  EXPECT_GT(x.time.gemm_s, y.time.gemm_s * 1.01);
+  EXPECT_GT(x.first.weights_gib, y.first.weights_gib);
+}
+
 TEST(Estimate, MixedPrecisionAdamStateIsEighteenBytesPerParam) {
   // Without sharding: 16-bit weights (2 B), fp32 grads (4 B), fp32 master + 2 moments (12 B).
   // One GPU holds the whole model (final norm aside).

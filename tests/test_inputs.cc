@@ -176,6 +176,24 @@ TEST(LoadModel, SchemaYamlEqualsHfConfigDeepseek) {
   EXPECT_EQ(y.attention, Attention::mla);
 }
 
+TEST(LoadModel, MultiTokenPredictionModulesAreCountedApart) {
+  // tests/data/hf/EXPECTED.md: DeepSeek-V3's one MTP module is 11,610,068,224 parameters
+  // (two norms, the 2h x h projection, one MoE layer, the shared head's norm), outside the
+  // 671 B the model card counts.
+  const Model j = danlu::load_model(fixture("deepseek-v3.json"), cat(), nullptr);
+  EXPECT_EQ(j.mtp_layers, 1);
+  EXPECT_NEAR(danlu::count_params(j).mtp, 11'610'068'224.0, 512.0);
+  EXPECT_NEAR(total(j), 671'026'419'200.0, 1e6);
+  EXPECT_EQ(cat().find_model("deepseek-v3")->model.mtp_layers, 1);
+  // A model file states it as mtp_layers; out of range is refused.
+  const Model y = danlu::model_from_yaml_text("preset: llama3-8b\n", "x.yaml", cat(), nullptr);
+  EXPECT_EQ(y.mtp_layers, 0);
+  EXPECT_EQ(danlu::count_params(y).mtp, 0.0);
+  EXPECT_THROW(danlu::model_from_yaml_text("layers: 2\nhidden: 64\nffn: 128\nheads: 2\nvocab: 100\nmtp_layers: 99\n",
+                                           "x.yaml", cat(), nullptr),
+               danlu::InputError);
+}
+
 TEST(LoadModel, PresetYaml) {
   TempDir dir;
   const std::string path = dir.write("p.yaml", "preset: llama3-70b\n");

@@ -52,6 +52,11 @@ struct Model {
   Norm norm = Norm::layernorm;
   Moe moe;
   Mla mla;
+  // Multi-token prediction modules (DeepSeek-V3 sec. 2.2, HF num_nextn_predict_layers, Megatron
+  // --mtp-num-layers): each normalises the hidden state and the next token's embedding,
+  // projects their concatenation (2h -> h), runs one transformer layer of the model's last
+  // kind and the shared output head and loss. They sit on the last pipeline stage.
+  int mtp_layers = 0;
 
   int dim_head() const { return head_dim > 0 ? head_dim : hidden / heads; }
   bool is_moe() const { return moe.experts > 0; }
@@ -66,6 +71,8 @@ struct ParamCount {
   double per_moe_layer_mlp = 0;        // one MoE layer: router + all experts + shared experts + norm
   double per_moe_layer_mlp_active = 0; // the part of it one token touches
   double final_norm = 0;
+  double mtp = 0;            // all multi-token prediction modules (their head and embedding are
+                             // shared with the model's); not in total, as model cards count them
   double total = 0;
   double active = 0;         // touched by one token (= total for dense models)
 };

@@ -384,6 +384,7 @@ LossKernel loss_kernel(const Layout& l) {
 struct EdgeCost {
   double head_f = 0, head_b = 0, head_mem = 0, head_tp = 0;
   double emb_mem = 0, emb_tp = 0;
+  double mtp_proj_f = 0, mtp_proj_b = 0;  // one MTP module's 2h -> h projection
 };
 
 EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
@@ -398,6 +399,10 @@ EdgeCost edge_cost(const Model& m, const Layout& l, const Setup& s) {
   r16.gemm_eff = s.gemm_eff_16;
   r16.in_bytes = kActBytes;
   e.head_f = gemm_s(r16, T, v, h);
+  // MTP projection (DeepSeek-V3 eq. 21; a column-parallel linear in Megatron-Core), at the
+  // layers' GEMM precision; backward is two GEMMs of the same size.
+  e.mtp_proj_f = gemm_s(s.r, T, h / l.tp, 2.0 * h);
+  e.mtp_proj_b = 2.0 * e.mtp_proj_f;
   e.head_b = gemm_s(r16, T, h, v) + gemm_s(r16, h, v, T);
   const LossKernel lk = loss_kernel(l);
   e.head_mem = mem_s(s.r, lk.traffic_bytes * T * v, lk.kernels);
@@ -514,6 +519,16 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
   RankCost rc;
   rc.dense_layers = dense_layers_in(m, first_layer, layers);
   rc.moe_layers = layers - rc.dense_layers;
+  // Multi-token prediction modules run on the last stage: one more layer of the model's last
+  // kind each, with its own projection and another pass through the output head and loss.
+  const int mtp = has_head ? m.mtp_layers : 0;
+  if (mtp > 0) {
+    if (m.is_moe() && m.moe.dense_layers < m.layers) {
+      rc.moe_layers += mtp;
+    } else {
+      rc.dense_layers += mtp;
+    }
+  }
   // Block recompute: only a share of the rank's layers re-runs its forward.
   rc.recomputed = recompute_share(rc.dense_layers, rc.moe_layers, recomputed, l);
   const RecomputeShare& share = rc.recomputed;
@@ -561,10 +576,11 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
   accumulate(dense, rc.dense_layers, false);
   if (rc.moe_layers > 0) accumulate(moe, rc.moe_layers, true);
   if (has_head) {
-    gemm += ec.head_f + ec.head_b;
-    mem += ec.head_mem;
-    tp += ec.head_tp;
-    fwd += ec.head_f + ec.head_mem * 0.5 + ec.head_tp * 0.5;
+    const double heads = 1.0 + mtp;
+    gemm += heads * (ec.head_f + ec.head_b) + mtp * (ec.mtp_proj_f + ec.mtp_proj_b);
+    mem += heads * ec.head_mem + mtp * ec.emb_mem;  // MTP also looks up the next tokens' embeddings
+    tp += heads * ec.head_tp;
+    fwd += heads * (ec.head_f + ec.head_mem * 0.5 + ec.head_tp * 0.5) + mtp * (ec.mtp_proj_f + ec.emb_mem * 0.5);
   }
   if (has_emb) {
     mem += ec.emb_mem;
@@ -578,6 +594,7 @@ RankCost rank_cost(int first_layer, int layers, int recomputed, bool has_emb, bo
   rc.fwd = fwd;
   rc.bwd = gemm + attn + mem + tp - fwd;
   rc.params = rank_params(rc.dense_layers, rc.moe_layers, has_emb, has_head, l, pc, m);
+  rc.params.dense += mtp * (2.0 * m.hidden * static_cast<double>(m.hidden)) / l.tp;  // the MTP projections
   return rc;
 }
 

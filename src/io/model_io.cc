@@ -103,6 +103,7 @@ void check_model(const Model& m, const std::string& w) {
     need(m.moe.dense_layers >= 0 && m.moe.dense_layers <= m.layers, "moe.dense_layers must be in 0..layers");
     need(m.moe.shared_experts >= 0 && m.moe.shared_experts <= 1024, "moe.shared_experts out of range");
   }
+  need(m.mtp_layers >= 0 && m.mtp_layers <= 16, fmt::format("mtp_layers = {} (allowed 0..16)", m.mtp_layers));
   if (m.attention == Attention::mla) {
     need(m.mla.kv_lora_rank >= 1 && m.mla.v_head_dim >= 1 && m.mla.qk_nope_head_dim >= 0 &&
              m.mla.qk_rope_head_dim >= 0 && m.mla.qk_nope_head_dim + m.mla.qk_rope_head_dim >= 1,
@@ -230,6 +231,7 @@ Model model_from_hf_json(const std::string& text, const std::string& origin, int
       m.mla.qk_nope_head_dim = static_cast<int>(get_int({"qk_nope_head_dim"}, true, 0));
       m.mla.v_head_dim = static_cast<int>(get_int({"v_head_dim"}, true, 0));
     }
+    m.mtp_layers = static_cast<int>(get_int({"num_nextn_predict_layers"}, false, 0));
   }
   check_model(m, origin);
   if (max_seq_len) *max_seq_len = max_seq;
@@ -303,6 +305,7 @@ Model model_from_node(const YAML::Node& n, const std::string& origin, const Cata
     m.moe.expert_ffn = static_cast<int>(io::integer(moe, "expert_ffn", origin, false, m.ffn, 1, kMaxDim));
     m.moe.dense_layers = static_cast<int>(io::integer(moe, "dense_layers", origin, false, 0, 0, kMaxLayers));
   }
+  m.mtp_layers = static_cast<int>(io::integer(n, "mtp_layers", origin, false, 0, 0, 16));
   if (const YAML::Node mla = n["mla"]; mla && !mla.IsNull()) {
     if (!mla.IsMap()) throw InputError(fmt::format("{}: mla must be a mapping", where(origin, mla)));
     m.mla.q_lora_rank = static_cast<int>(io::integer(mla, "q_lora_rank", origin, false, 0, 0, kMaxDim));

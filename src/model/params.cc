@@ -64,6 +64,11 @@ ParamCount count_params(const Model& m) {
   const double common = p.embedding + p.output + p.final_norm + m.layers * p.per_layer_attn +
                         dense_layers * p.per_layer_mlp;
   p.total = common + moe_layers * p.per_moe_layer_mlp;
+  if (m.mtp_layers > 0) {
+    // Two input norms, the 2h -> h projection, one layer of the model's last kind, its norm.
+    const double layer = p.per_layer_attn + (moe_layers > 0 ? p.per_moe_layer_mlp : p.per_layer_mlp);
+    p.mtp = m.mtp_layers * (2.0 * norm + 2.0 * h * h + layer + norm);
+  }
   p.active = common + moe_layers * p.per_moe_layer_mlp_active;
   return p;
 }
@@ -84,7 +89,13 @@ double model_flops_per_sequence(const Model& m, double seq) {
   // Score and context GEMMs: forward 2*seq*heads*(qk_dim + v_dim) per token per layer, x3 for
   // forward + backward, without causal halving (Megatron/PaLM convention).
   const double attn = 3.0 * 2.0 * seq * m.heads * (a.qk_dim + a.v_dim) * m.layers;
-  return seq * (6.0 * matmul_params + attn);
+  // Each multi-token prediction module: its projection, one layer of the last kind and the
+  // output head again (Megatron-LM counts them the same way when --mtp-num-layers is set).
+  const bool last_moe = m.is_moe() && dense_layers < m.layers;
+  const double mtp_params = 2.0 * h * h + a.proj_params + (last_moe ? moe_mlp : mats * h * m.ffn) +
+                            static_cast<double>(m.vocab) * h;
+  const double mtp = m.mtp_layers * (6.0 * mtp_params + 3.0 * 2.0 * seq * m.heads * (a.qk_dim + a.v_dim));
+  return seq * (6.0 * matmul_params + attn + mtp);
 }
 
 }  // namespace danlu

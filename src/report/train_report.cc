@@ -60,8 +60,11 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
                      ctx.cluster.gpus, ctx.accelerator_name, ctx.cluster.gpus_per_node,
                      ctx.cluster.nic_gbps_per_gpu, ctx.network_name.empty() ? "" : ", " + ctx.network_name);
   const ParamCount pc = count_params(ctx.model);
-  out += fmt::format("model: {:.2f} B parameters ({:.2f} B active), {} layers, hidden {}, seq_len {}, precision {}\n",
-                     pc.total / 1e9, pc.active / 1e9, ctx.model.layers, ctx.model.hidden, w.seq_len,
+  const std::string mtp = ctx.model.mtp_layers > 0 ? fmt::format(" + {} MTP module{} ({:.2f} B)", ctx.model.mtp_layers,
+                                                                  ctx.model.mtp_layers > 1 ? "s" : "", pc.mtp / 1e9)
+                                                    : std::string();
+  out += fmt::format("model: {:.2f} B parameters ({:.2f} B active), {} layers{}, hidden {}, seq_len {}, precision {}\n",
+                     pc.total / 1e9, pc.active / 1e9, ctx.model.layers, mtp, ctx.model.hidden, w.seq_len,
                      precision_name(w.precision));
   out += fmt::format(
       "layout: tp={} pp={} dp={} cp={} ep={}{} vpp={} micro_batch={} global_batch={} micro_batches={} "
@@ -136,7 +139,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
     if (ctx.defaulted & bit) defaulted.push_back(defaulted_names(bit));
   }
   nlohmann::json j = {
-      {"model", {{"name", ctx.model_name}, {"params", pc.total}, {"active_params", pc.active}}},
+      {"model", {{"name", ctx.model_name}, {"params", pc.total}, {"active_params", pc.active}, {"mtp_layers", ctx.model.mtp_layers}, {"mtp_params", pc.mtp}}},
       {"cluster",
        {{"accelerator", ctx.accelerator_name},
         {"gpus", ctx.cluster.gpus},
