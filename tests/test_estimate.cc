@@ -690,6 +690,48 @@ TEST(Estimate, MultiTokenPredictionLoadsTheLastStage) {
   EXPECT_GT(x.first.weights_gib, y.first.weights_gib);
 }
 
+TEST(Estimate, HybridShardingShardsOverTheShardGroupAndReplicatesAcross) {
+  const Model m = preset("llama3-70b");
+  const Cluster c = h100(512);
+  const Workload w = work(8192, 512);
+  for (int zero : {1, 3}) {
+    Layout full = layout(8, 1, 64, zero, Recompute::full);
+    Layout same = full;
+    same.dp_shard = 64;  // one shard group: plain sharding
+    const Result a = estimate(m, c, full, w);
+    const Result b = estimate(m, c, same, w);
+    EXPECT_EQ(a.step_s, b.step_s) << "zero " << zero;
+    EXPECT_EQ(a.peak_memory_gib, b.peak_memory_gib) << "zero " << zero;
+    Layout hybrid = full;
+    hybrid.dp_shard = 8;  // 8 replicas of 8-way shards
+    ASSERT_EQ(danlu::check_layout(m, c, hybrid, w), danlu::LayoutIssue::kOk);
+    const Result h = estimate(m, c, hybrid, w);
+    // The sharded optimizer states are 8 times larger per rank.
+    EXPECT_NEAR(h.first.optimizer_gib / a.first.optimizer_gib, 8.0, 1e-9) << "zero " << zero;
+    EXPECT_GT(h.time.dp_comm_s, 0.0);
+  }
+  // Shards of one rank replicated over all of dp: the replicas' all-reduce is plain DDP's.
+  Layout ddp = layout(8, 1, 64, 0, Recompute::full);
+  ddp.grad_reduce_overlap = false;
+  Layout replicated = ddp;
+  replicated.zero = 1;
+  replicated.dp_shard = 1;
+  EXPECT_NEAR(estimate(m, c, replicated, w).time.dp_comm_s, estimate(m, c, ddp, w).time.dp_comm_s, 1e-12);
+}
+
+TEST(Layout, HybridShardingNeedsShardedStatesAndADivisor) {
+  const Model m = preset("llama3-70b");
+  const Cluster c = h100(512);
+  const Workload w = work(8192, 512);
+  Layout l = layout(8, 1, 64, 0);
+  l.dp_shard = 8;
+  EXPECT_EQ(danlu::check_layout(m, c, l, w), danlu::LayoutIssue::kDpShard);  // zero 0 shards nothing
+  l.zero = 1;
+  EXPECT_EQ(danlu::check_layout(m, c, l, w), danlu::LayoutIssue::kOk);
+  l.dp_shard = 3;
+  EXPECT_EQ(danlu::check_layout(m, c, l, w), danlu::LayoutIssue::kDpShard);
+}
+
 TEST(Estimate, MixedPrecisionAdamStateIsEighteenBytesPerParam) {
   // Without sharding: 16-bit weights (2 B), fp32 grads (4 B), fp32 master + 2 moments (12 B).
   // One GPU holds the whole model (final norm aside).

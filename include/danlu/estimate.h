@@ -48,6 +48,7 @@ enum class LayoutIssue {
   kNonPositive,          // a degree, batch or length < 1
   kRecomputeLayers,      // recompute_num_layers without recompute full, or more than a chunk holds
   kRecomputeModules,     // no selective module, or one the model does not have (moe on a dense model)
+  kDpShard,              // dp_shard without zero >= 1, not dividing dp, or splitting the expert data-parallel group unevenly
 };
 LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, const Workload& w);
 const char* layout_issue_text(LayoutIssue i);

@@ -66,6 +66,11 @@ struct Layout {
   // With recompute selective: the modules recomputed (RecomputeModule bits).
   std::uint8_t recompute_modules = kRmCoreAttn;
   int zero = 0;                // 0 none, 1 optimizer, 2 +gradients, 3 +parameters (FSDP)
+  // Hybrid sharding (HSDP; torchtitan data_parallel_shard_degree with a replicate degree,
+  // Megatron --num-distributed-optimizer-instances): with zero >= 1, states are sharded over
+  // groups of dp_shard data-parallel ranks (times cp) and replicated across dp/dp_shard of
+  // them, whose sharded gradients are all-reduced. 0 = shard over all dp ranks.
+  int dp_shard = 0;
   int first_stage_layers = 0;  // 0 = default split
   int last_stage_layers = 0;
   bool tp_comm_overlap = false;  // Megatron --tp-comm-overlap / torchtitan async TP
@@ -95,7 +100,8 @@ struct Layout {
 
 // A layout with unset fields (from flags or a run file), to be completed by resolve_layout.
 struct PartialLayout {
-  std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers;
+  std::optional<int> tp, pp, dp, cp, ep, etp, vpp, micro_batch, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
+      dp_shard;
   std::optional<bool> sequence_parallel, tp_comm_overlap, fused_elementwise, fused_loss, grad_reduce_bf16, fsdp_copies,
       grad_reduce_overlap;
   std::optional<AttentionKernel> attention;
@@ -109,6 +115,9 @@ struct Workload {
   long global_batch = 1;       // sequences per optimizer step
   Precision precision = Precision::bf16;
 };
+
+// The data-parallel ranks one shard of the sharded states spans (all of dp unless hybrid).
+inline int dp_shard_of(const Layout& l) { return l.zero >= 1 && l.dp_shard > 0 ? l.dp_shard : l.dp; }
 
 // Micro-batches per optimizer step for one pipeline (gradient-accumulation steps).
 inline long micro_batches(const Layout& l, const Workload& w) {

@@ -64,7 +64,7 @@ namespace {
 struct TrainFlags {
   std::string model = "llama3-70b", accelerator = "h100-sxm", network;
   std::string gpus = "1024", gpus_per_node, nics_per_node, seq_len, global_batch, micro_batch;
-  std::string tp, pp, dp, cp, ep, etp, vpp, zero, first_stage_layers, last_stage_layers, recompute_num_layers,
+  std::string tp, pp, dp, cp, ep, etp, vpp, zero, dp_shard, first_stage_layers, last_stage_layers, recompute_num_layers,
       recompute_modules;
   std::string recompute, precision, sequence_parallel, tp_comm_overlap, attention_kernel, power_cap_w, fused_elementwise,
       fused_loss, grad_reduce_bf16, memory_margin_gib, framework, fsdp_copies,
@@ -107,6 +107,10 @@ std::string layout_problem(const Model& m, const Cluster& c, const Layout& l, co
       if (!m.is_moe()) return fmt::format("--etp {}: the model has no routed experts; allowed: 1 (etp splits experts)", l.etp);
       return fmt::format("layout {}: etp={} does not divide the expert FFN width {}; allowed etp divides {}", lay, l.etp,
                          m.moe.expert_ffn, m.moe.expert_ffn);
+    case LayoutIssue::kDpShard:
+      if (l.zero < 1) return fmt::format("--dp-shard {}: hybrid sharding needs --zero 1, 2 or 3 (zero is 0)", l.dp_shard);
+      return fmt::format("layout {} zero={}: dp_shard={} must divide dp={}, and the replicas dp/dp_shard must divide the "
+                         "expert data-parallel group tp*cp*dp/(ep*etp)", lay, l.zero, l.dp_shard, l.dp);
     case LayoutIssue::kProductMismatch:
       return fmt::format("layout {}: tp*pp*dp*cp = {:.0f} but --gpus is {}; the product must equal the GPU count", lay,
                          static_cast<double>(l.tp) * l.pp * l.dp * l.cp, c.gpus);
@@ -208,6 +212,7 @@ int run_train(const TrainFlags& f) {
   p.cp = int_opt("cp", f.cp, 1, 1'000'000);
   p.ep = int_opt("ep", f.ep, 1, 1'000'000);
   p.etp = int_opt("etp", f.etp, 1, 1'000'000);
+  p.dp_shard = int_opt("dp-shard", f.dp_shard, 1, 10'000'000);
   p.vpp = int_opt("vpp", f.vpp, 1, 1'000);
   p.micro_batch = int_opt("micro-batch", f.micro_batch, 1, 1'000'000);
   p.zero = int_opt("zero", f.zero, 0, 3);
@@ -1098,6 +1103,9 @@ int run_cli(int argc, char** argv) {
   train->add_option("--cp", tf.cp, "context parallel");
   train->add_option("--ep", tf.ep, "expert parallel");
   train->add_option("--etp", tf.etp, "expert tensor parallel: each routed expert split over etp ranks (MoE; default 1)");
+  train->add_option("--dp-shard", tf.dp_shard,
+                    "hybrid sharding (HSDP): with --zero 1..3, shard states over groups of this many data-parallel "
+                    "ranks and all-reduce gradients across the dp/dp-shard replicas (default: shard over all of dp)");
   train->add_option("--vpp", tf.vpp, "virtual pipeline chunks per rank (interleaved 1F1B)");
   train->add_option("--first-stage-layers", tf.first_stage_layers, "layers on the first pipeline chunk");
   train->add_option("--recompute-modules", tf.recompute_modules,

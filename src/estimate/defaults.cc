@@ -58,6 +58,7 @@ Layout resolve_layout(const Model& m, const Cluster& c, const PartialLayout& p, 
   l.fused_loss = p.fused_loss.value_or(default_fused_loss(c, p.zero.value_or(1), l.fused_elementwise));
   l.grad_reduce_bf16 = p.grad_reduce_bf16.value_or(false);
   l.grad_reduce_overlap = p.grad_reduce_overlap.value_or(true);
+  l.dp_shard = p.dp_shard.value_or(0);
   l.fsdp_copies = p.fsdp_copies.value_or(default_fsdp_copies(c, p.zero.value_or(1)));
   if (p.moe_imbalance) l.moe_imbalance = *p.moe_imbalance;
   l.last_stage_layers = p.last_stage_layers.value_or(0);

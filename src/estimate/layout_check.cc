@@ -2,6 +2,8 @@
 #include "danlu/estimate.h"
 #include "danlu/layout.h"
 
+#include <algorithm>
+
 namespace danlu {
 
 namespace {
@@ -182,6 +184,12 @@ LayoutIssue check_layout(const Model& m, const Cluster& c, const Layout& l, cons
   } else if (l.etp > 1) {
     return LayoutIssue::kEtpInvalid;
   }
+  if (l.dp_shard != 0) {
+    if (l.dp_shard < 1 || l.zero < 1 || l.dp % l.dp_shard != 0) return LayoutIssue::kDpShard;
+    // The expert data-parallel group (tp*cp*dp/(ep*etp) ranks) splits into the same replicas.
+    const long ex_n = std::max(1L, static_cast<long>(l.tp) * l.cp * l.dp / (static_cast<long>(l.ep) * l.etp));
+    if (ex_n % (l.dp / l.dp_shard) != 0) return LayoutIssue::kDpShard;
+  }
   return LayoutIssue::kOk;
 }
 
@@ -244,6 +252,8 @@ const char* layout_issue_text(LayoutIssue i) {
     case LayoutIssue::kEtpInvalid: return "etp needs a mixture-of-experts model and must divide its expert FFN width";
     case LayoutIssue::kZeroRange: return "zero must be 0, 1, 2 or 3";
     case LayoutIssue::kNonPositive: return "parallel degrees, batch sizes and seq_len must be >= 1";
+    case LayoutIssue::kDpShard:
+      return "dp_shard needs zero 1-3, must divide dp, and the replicas dp/dp_shard must divide the expert data-parallel group";
     case LayoutIssue::kRecomputeModules:
       return "recompute_modules must name at least one module the model has (moe, moe_act and shared_experts need "
              "routed or shared experts, mlp a dense MLP, mla_up_proj MLA attention)";

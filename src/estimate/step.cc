@@ -61,6 +61,7 @@ struct Setup {
   Rates r;
   Link up, out;
   Group tp_grp, cp_grp, dp_grp;
+  Group shard_grp, rep_grp;  // hybrid sharding: the dp_shard*cp ranks a shard spans, and its replicas
   bool tp_on_scale_out = false;
   bool dp_on_scale_out = false;
   bool pp_on_scale_out = false;
@@ -103,6 +104,11 @@ Setup make_setup(const Cluster& c, const Layout& l, const Workload& w) {
   s.tp_grp = place_group(l.tp, 1, d, &s.torus);
   s.cp_grp = place_group(l.cp, l.tp, d, &s.torus);
   s.dp_grp = place_group(l.dp * l.cp, l.tp, d, &s.torus);
+  // Hybrid sharding: shards over consecutive data-parallel ranks (torchtitan's mesh puts
+  // dp_shard inside dp_replicate), replicas dp_shard*cp*tp ranks apart.
+  const int shard = dp_shard_of(l);
+  s.shard_grp = place_group(shard * l.cp, l.tp, d, &s.torus);
+  s.rep_grp = place_group(l.dp / shard, static_cast<long>(l.tp) * l.cp * shard, d, &s.torus);
   s.tp_on_scale_out = l.tp > d;
   s.dp_on_scale_out = s.dp_grp.n > s.dp_grp.g;
   // Some stage boundary crosses a domain once the whole pipeline group spans more than one;
@@ -457,8 +463,10 @@ struct StateBytes {
 };
 StateBytes state_bytes(const RankParams& rp, int layers, const Layout& l) {
   const double p = rp.total();
-  const double dense_shard = static_cast<double>(l.dp) * l.cp;
-  const double expert_shard = std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / (static_cast<double>(l.ep) * l.etp));
+  const double replicas = static_cast<double>(l.dp) / dp_shard_of(l);
+  const double dense_shard = static_cast<double>(dp_shard_of(l)) * l.cp;
+  const double expert_shard =
+      std::max(1.0, static_cast<double>(l.tp) * l.cp * l.dp / (static_cast<double>(l.ep) * l.etp) / replicas);
   // Parameters weighted by their sharding group, for the sharded states.
   const double sharded = rp.dense / dense_shard + rp.expert / expert_shard;
   StateBytes b{p * kWeightBytes, p * grad_bytes(l), p * (kMasterBytes + kAdamBytes)};
@@ -771,15 +779,25 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   if (last.params.total() > heavy->total()) heavy = &last.params;
   if (middle.params.total() > heavy->total()) heavy = &middle.params;
   const double p_rank = heavy->total();
-  const Group ex_grp = place_group(std::max(1, l.tp * l.cp * l.dp / (l.ep * l.etp)), static_cast<long>(l.ep) * l.etp,
-                                   s.domain, &s.torus);
+  const int ex_n = std::max(1, l.tp * l.cp * l.dp / (l.ep * l.etp));
+  const Group ex_grp = place_group(ex_n, static_cast<long>(l.ep) * l.etp, s.domain, &s.torus);
+  // Hybrid sharding: gathers and reduce-scatters stay inside a shard group; the replicas then
+  // all-reduce their gradient shards (dense over the dp replicas, experts likewise).
+  const int reps = l.dp / dp_shard_of(l);
+  const Group ex_shard = reps > 1 ? place_group(ex_n / reps, static_cast<long>(l.ep) * l.etp, s.domain, &s.torus) : ex_grp;
+  const Group ex_rep = place_group(reps, static_cast<long>(l.ep) * l.etp * (ex_n / reps), s.domain, &s.torus);
   auto ag_s = [&](double bytes_per_param) {
-    return all_gather_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
-           all_gather_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
+    return all_gather_s(heavy->dense * bytes_per_param, s.shard_grp, s.up, s.out) +
+           all_gather_s(heavy->expert * bytes_per_param, ex_shard, s.up, s.out);
   };
   auto rs_s = [&](double bytes_per_param) {
-    return reduce_scatter_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
-           reduce_scatter_s(heavy->expert * bytes_per_param, ex_grp, s.up, s.out);
+    return reduce_scatter_s(heavy->dense * bytes_per_param, s.shard_grp, s.up, s.out) +
+           reduce_scatter_s(heavy->expert * bytes_per_param, ex_shard, s.up, s.out);
+  };
+  auto rep_ar_s = [&](double bytes_per_param) {
+    if (reps <= 1) return 0.0;
+    return all_reduce_s(heavy->dense / s.shard_grp.n * bytes_per_param, s.rep_grp, s.up, s.out) +
+           all_reduce_s(heavy->expert / ex_shard.n * bytes_per_param, ex_rep, s.up, s.out);
   };
   auto ar_s = [&](double bytes_per_param) {
     return all_reduce_s(heavy->dense * bytes_per_param, s.dp_grp, s.up, s.out) +
@@ -794,7 +812,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       // Under a pipeline: gather once per step (overlapped with the first micro-batch's
       // forward) and reduce-scatter once (with the last micro-batch's backward).
       const double ag = ag_s(weight_bpp);
-      const double rs = rs_s(grad_bytes(l));
+      const double rs = rs_s(grad_bytes(l)) + rep_ar_s(grad_bytes(l));
       dp_exposed = std::max(ag / lay_slow, ag - slow->fwd) + std::max(rs / lay_slow, rs - slow->bwd);
       dp_exposed += (ag + rs - dp_exposed) * s.sm_share;
     } else if (l.zero >= 3) {
@@ -803,13 +821,17 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
       const double comm = 2.0 * ag_s(weight_bpp) + rs_s(grad_bytes(l));
       fsdp_exposed_per_mb = std::max(comm / lay_slow, comm - t_mb);
       fsdp_exposed_per_mb += (comm - fsdp_exposed_per_mb) * s.sm_share;
+      // HSDP: the replicas all-reduce the reduced gradient shards once per step, layer by layer
+      // behind the last micro-batch's backward.
+      const double rep = rep_ar_s(grad_bytes(l));
+      if (rep > 0) dp_exposed = std::max(rep / lay_slow, rep - slow->bwd) + std::min(rep, slow->bwd) * s.sm_share;
     } else {
       double grad_comm;
       double param_comm = 0;
       if (l.zero == 0) {
         grad_comm = ar_s(grad_bytes(l));
       } else {
-        grad_comm = rs_s(grad_bytes(l));
+        grad_comm = rs_s(grad_bytes(l)) + rep_ar_s(grad_bytes(l));
         param_comm = ag_s(kWeightBytes);
       }
       if (l.grad_reduce_overlap) {
@@ -837,7 +859,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
   double fsdp_copy_s = 0;
   if (l.zero >= 3 && l.fsdp_copies && (s.dp_grp.n > 1 || ex_grp.n > 1)) {
     const double weight_bpp = s.r.in_bytes < 2.0 ? 1.0 : kWeightBytes;
-    const double shard = 1.0 / std::max(1, l.dp * l.cp);
+    const double shard = 1.0 / std::max(1, dp_shard_of(l) * l.cp);
     const double gather_bytes = p_rank * (2.0 * weight_bpp + (4.0 + weight_bpp) * shard);
     const double rs_bytes = p_rank * (kWeightBytes + grad_bytes(l));
     const double gathers = l.pp > 1 ? 1.0 : 2.0 * static_cast<double>(mb);
@@ -866,7 +888,7 @@ Result estimate_step(const Model& m, const Cluster& c, const Layout& l, const Wo
 
   // Optimizer: Adam over the parameters this rank updates.
   const double opt_params =
-      l.zero >= 1 ? heavy->dense / (static_cast<double>(l.dp) * l.cp) + heavy->expert / std::max(1, ex_grp.n) : p_rank;
+      l.zero >= 1 ? heavy->dense / (static_cast<double>(dp_shard_of(l)) * l.cp) + heavy->expert / std::max(1, ex_shard.n) : p_rank;
   const double t_opt = mem_s(s.r, opt_params * kAdamStepBytes, 4);
 
   Breakdown& b = res.time;

@@ -129,6 +129,7 @@ std::vector<TrainingRun> parse_training_runs(const std::string& text, const std:
       opt_int("cp", l.cp, 1, 1'000'000);
       opt_int("ep", l.ep, 1, 1'000'000);
       opt_int("etp", l.etp, 1, 1'000'000);
+      opt_int("dp_shard", l.dp_shard, 1, 10'000'000);
       opt_int("vpp", l.vpp, 1, 1'000);
       opt_int("micro_batch", l.micro_batch, 1, 1'000'000);
       opt_int("zero", l.zero, 0, 3);

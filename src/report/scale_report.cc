@@ -65,7 +65,7 @@ nlohmann::json scale_json(const std::vector<ScalePoint>& pts) {
       j["layout"] = {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp},
                      {"micro_batch", l.micro_batch}, {"sequence_parallel", l.sequence_parallel},
                      {"recompute", recompute_name(l.recompute)}, {"recompute_num_layers", l.recompute_num_layers},
-                     {"zero", l.zero}};
+                     {"zero", l.zero}, {"dp_shard", dp_shard_of(l)}};
     }
     a.push_back(j);
   }

@@ -9,7 +9,9 @@ namespace {
 std::vector<std::string> layout_cells(const Layout& l) {
   return {std::to_string(l.tp), std::to_string(l.cp), std::to_string(l.pp), std::to_string(l.vpp),
           std::to_string(l.dp), std::to_string(l.ep), std::to_string(l.etp), std::to_string(l.micro_batch), l.sequence_parallel ? "on" : "off",
-          recompute_label(l), std::to_string(l.zero)};
+          recompute_label(l),
+          // Hybrid sharding shows its shard group: zero 3 sharded over 8 of the dp ranks reads "3/8".
+          dp_shard_of(l) < l.dp ? fmt::format("{}/{}", l.zero, dp_shard_of(l)) : std::to_string(l.zero)};
 }
 
 std::string candidates_table(const std::vector<Candidate>& list) {
@@ -141,7 +143,7 @@ nlohmann::json rank_json(const std::vector<RankOutcome>& ranks) {
                      {{"tp", l.tp}, {"cp", l.cp}, {"pp", l.pp}, {"vpp", l.vpp}, {"dp", l.dp},
                       {"micro_batch", l.micro_batch}, {"sequence_parallel", l.sequence_parallel},
                       {"recompute", recompute_name(l.recompute)}, {"recompute_num_layers", l.recompute_num_layers},
-                      {"zero", l.zero}}}});
+                      {"zero", l.zero}, {"dp_shard", dp_shard_of(l)}}}});
   }
   return {{"runs", runs}};
 }

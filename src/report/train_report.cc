@@ -69,7 +69,10 @@ std::string train_text(const TrainContext& ctx, const Result& r) {
   out += fmt::format(
       "layout: tp={} pp={} dp={} cp={} ep={}{} vpp={} micro_batch={} global_batch={} micro_batches={} "
       "sequence_parallel={} recompute={} zero={} tp_comm_overlap={} attention={}\n",
-      l.tp, l.pp, l.dp, l.cp, l.ep, l.etp > 1 ? fmt::format(" etp={}", l.etp) : std::string(), l.vpp, l.micro_batch, w.global_batch, r.micro_batches,
+      l.tp, l.pp, l.dp, l.cp, l.ep,
+      (l.etp > 1 ? fmt::format(" etp={}", l.etp) : std::string()) +
+          (dp_shard_of(l) < l.dp ? fmt::format(" dp_shard={}", dp_shard_of(l)) : std::string()),
+      l.vpp, l.micro_batch, w.global_batch, r.micro_batches,
       l.sequence_parallel ? "on" : "off",
       recompute_label(l),
       l.zero, l.tp_comm_overlap ? "on" : "off", attention_kernel_name(l.attention));
@@ -147,7 +150,7 @@ nlohmann::json train_json(const TrainContext& ctx, const Result& r) {
         {"nic_gbps_per_gpu", ctx.cluster.nic_gbps_per_gpu},
         {"network", ctx.network_name}}},
       {"layout",
-       {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
+       {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"dp_shard", dp_shard_of(l)}, {"vpp", l.vpp},
         {"micro_batch", l.micro_batch}, {"global_batch", ctx.workload.global_batch},
         {"sequence_parallel", l.sequence_parallel}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
         {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"grad_reduce_overlap", l.grad_reduce_overlap}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
@@ -243,7 +246,7 @@ nlohmann::json validate_json(const std::vector<RunOutcome>& outcomes, const Vali
         const Layout& l = o.layout;
         const Breakdown& b = o.result.time;
         j["binding"] = binding_name(o.result.binding);
-        j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"vpp", l.vpp},
+        j["layout"] = {{"tp", l.tp}, {"pp", l.pp}, {"dp", l.dp}, {"cp", l.cp}, {"ep", l.ep}, {"etp", l.etp}, {"dp_shard", dp_shard_of(l)}, {"vpp", l.vpp},
                        {"micro_batch", l.micro_batch}, {"recompute", recompute_name(l.recompute)}, {"recompute_modules", modules_json(l)},
                        {"recompute_num_layers", l.recompute_num_layers}, {"grad_reduce_bf16", l.grad_reduce_bf16}, {"grad_reduce_overlap", l.grad_reduce_overlap}, {"zero", l.zero}, {"fsdp_copies", l.fsdp_copies},
                        {"sequence_parallel", l.sequence_parallel}, {"tp_comm_overlap", l.tp_comm_overlap},

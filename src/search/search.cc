@@ -23,6 +23,7 @@ std::vector<int> divisors(long n) {
 // One outer combination; the inner loop varies micro-batch, sequence parallel, recompute.
 struct Job {
   int tp, cp, pp, vpp, dp, zero, ep, etp;
+  int dp_shard = 0;  // hybrid sharding group (0 = all of dp)
 };
 
 int gpus_used(const Layout& l) { return l.tp * l.cp * l.pp * l.dp; }
@@ -33,8 +34,8 @@ bool better(const Candidate& a, const Candidate& b) {
   if (a.result.peak_memory_gib != b.result.peak_memory_gib) return a.result.peak_memory_gib < b.result.peak_memory_gib;
   const Layout& x = a.layout;
   const Layout& y = b.layout;
-  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.etp, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute), x.recompute_num_layers};
-  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.etp, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute), y.recompute_num_layers};
+  const int kx[] = {x.tp, x.cp, x.pp, x.vpp, x.dp, x.ep, x.etp, x.zero, x.micro_batch, x.sequence_parallel, static_cast<int>(x.recompute), x.recompute_num_layers, x.dp_shard};
+  const int ky[] = {y.tp, y.cp, y.pp, y.vpp, y.dp, y.ep, y.etp, y.zero, y.micro_batch, y.sequence_parallel, static_cast<int>(y.recompute), y.recompute_num_layers, y.dp_shard};
   return std::lexicographical_compare(std::begin(kx), std::end(kx), std::begin(ky), std::end(ky));
 }
 
@@ -175,8 +176,16 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
               }
             }
           }
+          // Hybrid sharding (HSDP) for sharded stages: shards inside one scale-up domain,
+          // replicated across domains, when that is a proper split of dp.
+          const long in_domain = std::max(1L, static_cast<long>(c.gpus_per_node) / (static_cast<long>(tp) * cp));
+          const int hsdp = in_domain < dp && dp % in_domain == 0 ? static_cast<int>(in_domain) : 0;
           for (const auto& [e, et] : eps) {
-            for (int z : zeros) jobs.push_back({tp, cp, pp, vpp, dp, z, e, et});
+            const long ex_n = std::max(1L, static_cast<long>(tp) * cp * dp / (static_cast<long>(e) * et));
+            for (int z : zeros) {
+              jobs.push_back({tp, cp, pp, vpp, dp, z, e, et, 0});
+              if (z >= 1 && hsdp > 0 && ex_n % (dp / hsdp) == 0) jobs.push_back({tp, cp, pp, vpp, dp, z, e, et, hsdp});
+            }
           }
         }
       }
@@ -217,6 +226,7 @@ SearchResult search_layouts(const Model& m, const Cluster& c, const Workload& w,
       l.zero = jb.zero;
       l.ep = jb.ep;
       l.etp = jb.etp;
+      l.dp_shard = jb.dp_shard;
       if (!opt.base) {  // the stack each ZeRO stage implies, as resolve_layout sets it
         l.attention = default_attention(jb.zero);
         l.fused_loss = default_fused_loss(c, jb.zero, l.fused_elementwise);
