@@ -41,7 +41,7 @@ std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std:
 
 const std::vector<Endpoint>& endpoints() {
   static const std::vector<Endpoint> e = {
-      {"train", plus(kJobKeys, {"timeline", "recompute_num_layers", "recompute_modules", "etp", "framework"}), {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
+      {"train", plus(kJobKeys, {"timeline", "recompute_num_layers", "recompute_modules", "etp", "framework", "dp_shard"}), {"step_time_s", "mfu", "hfu", "tokens_per_s_per_gpu", "breakdown_s", "memory", "binding", "layout"},
        "one training step: time, breakdown, memory per pipeline stage, and with timeline the drawn step (danlu train --json)", {"timeline"}},
       {"search", plus(kJobKeys, {"top", "min_gpus", "framework"}), {"considered", "evaluated", "ranked", "pareto", "rejected", "wall_s"},
        "best layouts and the Pareto front (danlu search --json)"},
